@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "vplay",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "vplay-bundle", targets: ["vplay-bundle"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // Thin C shim: what Swift cannot call directly (variadic ptrace, syscall, prctl),
+        // kernel structs and constants, zstd. No logic.
+        .target(name: "CVPlay", linkerSettings: [.linkedLibrary("zstd")]),
+        // Typed Swift over ptrace, /proc and remote syscalls.
+        .target(name: "VPlayKernel", dependencies: ["CVPlay", .product(name: "Logging", package: "swift-log")]),
+        // The one syscall table: names, argument kinds, memory written, replay policy.
+        .target(name: "VPlaySyscalls", dependencies: []),
+        // The on-disk bundle format.
+        .target(name: "VPlayBundle", dependencies: ["CVPlay"]),
+        // Recorder engine.
+        .target(name: "VPlayRecord", dependencies: ["VPlayKernel", "VPlaySyscalls", "VPlayBundle", "CVPlay", .product(name: "Logging", package: "swift-log")]),
+        // Replay engine.
+        .target(name: "VPlayReplay", dependencies: ["VPlayKernel", "VPlaySyscalls", "VPlayBundle", "CVPlay", .product(name: "Logging", package: "swift-log")]),
+        .executableTarget(name: "vplay-bundle", dependencies: [
+            "VPlayRecord", "VPlayReplay", "VPlayBundle", "VPlaySyscalls",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "VPlaySyscallsTests", dependencies: ["VPlaySyscalls"]),
+        .testTarget(name: "VPlayBundleTests", dependencies: ["VPlayBundle"]),
+        .testTarget(name: "VPlayEndToEndTests", dependencies: ["VPlayBundle"]),
+    ]
+)

@@ -1,0 +1,298 @@
+// The data a bundle holds. Everything here is plain data; the container format
+// (BundleWriter / BundleReader) turns it into one file and back.
+
+/// The general-purpose registers of one thread, in the kernel's `user_regs_struct` order.
+public struct Registers: Codable, Equatable, Sendable {
+    public var r15: UInt64 = 0, r14: UInt64 = 0, r13: UInt64 = 0, r12: UInt64 = 0
+    public var rbp: UInt64 = 0, rbx: UInt64 = 0, r11: UInt64 = 0, r10: UInt64 = 0
+    public var r9: UInt64 = 0, r8: UInt64 = 0, rax: UInt64 = 0, rcx: UInt64 = 0
+    public var rdx: UInt64 = 0, rsi: UInt64 = 0, rdi: UInt64 = 0, origRax: UInt64 = 0
+    public var rip: UInt64 = 0, cs: UInt64 = 0, eflags: UInt64 = 0, rsp: UInt64 = 0
+    public var ss: UInt64 = 0, fsBase: UInt64 = 0, gsBase: UInt64 = 0
+    public var ds: UInt64 = 0, es: UInt64 = 0, fs: UInt64 = 0, gs: UInt64 = 0
+    public init() {}
+
+    /// All 27 words in `user_regs_struct` order.
+    public var words: [UInt64] {
+        [r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi, origRax,
+         rip, cs, eflags, rsp, ss, fsBase, gsBase, ds, es, fs, gs]
+    }
+
+    public init?(words w: [UInt64]) {
+        guard w.count == 27 else { return nil }
+        (r15, r14, r13, r12, rbp, rbx, r11, r10) = (w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7])
+        (r9, r8, rax, rcx, rdx, rsi, rdi, origRax) = (w[8], w[9], w[10], w[11], w[12], w[13], w[14], w[15])
+        (rip, cs, eflags, rsp, ss, fsBase, gsBase) = (w[16], w[17], w[18], w[19], w[20], w[21], w[22])
+        (ds, es, fs, gs) = (w[23], w[24], w[25], w[26])
+    }
+
+    /// The user-visible general-purpose registers and pc that "same registers" compares.
+    public var generalPurpose: [UInt64] {
+        [r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi, rip, rsp]
+    }
+
+    public static let generalPurposeNames = [
+        "r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8",
+        "rax", "rcx", "rdx", "rsi", "rdi", "rip", "rsp",
+    ]
+
+    /// Names of the general-purpose registers that differ, for divergence messages.
+    public func differences(from other: Registers) -> [String] {
+        zip(Registers.generalPurposeNames, zip(generalPurpose, other.generalPurpose))
+            .filter { $0.1.0 != $0.1.1 }
+            .map { "\($0.0)=0x\(String($0.1.0, radix: 16)) (recorded 0x\(String($0.1.1, radix: 16)))" }
+    }
+}
+
+/// One thread's state at the start of the window.
+public struct ThreadSnapshot: Codable, Equatable, Sendable {
+    public var tid: Int32
+    public var registers: Registers
+    /// NT_X86_XSTATE bytes (FPU, SSE, AVX) as the kernel returned them.
+    public var xstate: [UInt8]
+    /// Blocked-signal mask (bit n-1 for signal n).
+    public var signalMask: UInt64
+    public init(tid: Int32, registers: Registers, xstate: [UInt8], signalMask: UInt64) {
+        self.tid = tid
+        self.registers = registers
+        self.xstate = xstate
+        self.signalMask = signalMask
+    }
+}
+
+/// A process-wide signal disposition (`struct kernel_sigaction`).
+public struct SignalAction: Codable, Equatable, Sendable {
+    public var signal: Int32
+    public var handler: UInt64
+    public var flags: UInt64
+    public var restorer: UInt64
+    public var mask: UInt64
+    public init(signal: Int32, handler: UInt64, flags: UInt64, restorer: UInt64, mask: UInt64) {
+        self.signal = signal
+        self.handler = handler
+        self.flags = flags
+        self.restorer = restorer
+        self.mask = mask
+    }
+}
+
+/// One line of /proc/PID/maps at window start.
+public struct MemoryMapping: Codable, Equatable, Sendable {
+    public var start: UInt64
+    public var end: UInt64
+    /// "rwxp" / "r-xs" as in /proc/PID/maps.
+    public var permissions: String
+    public var offset: UInt64
+    public var path: String
+    public init(start: UInt64, end: UInt64, permissions: String, offset: UInt64, path: String) {
+        self.start = start
+        self.end = end
+        self.permissions = permissions
+        self.offset = offset
+        self.path = path
+    }
+    public var size: UInt64 { end - start }
+    public var readable: Bool { permissions.hasPrefix("r") }
+    public var writable: Bool { permissions.dropFirst().first == "w" }
+    public var executable: Bool { permissions.dropFirst(2).first == "x" }
+    public var shared: Bool { permissions.dropFirst(3).first == "s" }
+}
+
+/// A run of bytes of memory as it was at window start.
+public struct PageRun: Equatable, Sendable {
+    public var address: UInt64
+    public var bytes: [UInt8]
+    public init(address: UInt64, bytes: [UInt8]) {
+        self.address = address
+        self.bytes = bytes
+    }
+}
+
+/// A run of bytes the kernel wrote into user memory during a syscall.
+public struct MemoryWrite: Equatable, Sendable {
+    public var address: UInt64
+    public var bytes: [UInt8]
+    public init(address: UInt64, bytes: [UInt8]) {
+        self.address = address
+        self.bytes = bytes
+    }
+}
+
+/// One entry of the window's log. `time` is nanoseconds since window start.
+public enum LogEvent: Equatable, Sendable {
+    /// A thread entered a syscall. `strings` holds the input strings the table names (paths).
+    case syscallEntry(tid: Int32, time: UInt64, number: Int32, args: [UInt64], strings: [String])
+    /// The syscall returned `result` after the kernel wrote `writes` into user memory.
+    case syscallExit(tid: Int32, time: UInt64, number: Int32, result: Int64, writes: [MemoryWrite])
+    /// A signal was delivered to a thread with these registers. `synchronous` means the
+    /// thread's own instruction raised it (a fault), so replay expects it rather than injecting it.
+    /// `siginfo` is the raw 128-byte kernel siginfo.
+    case signal(tid: Int32, time: UInt64, signal: Int32, siginfo: [UInt8], registers: Registers, synchronous: Bool)
+    /// rdtsc / rdtscp executed at `pc`; trapped and answered by the recorder.
+    case rdtsc(tid: Int32, time: UInt64, pc: UInt64, value: UInt64, aux: UInt32?)
+    /// A new thread of this process appeared (clone with CLONE_THREAD) with these registers.
+    case threadStart(tid: Int32, time: UInt64, parent: Int32)
+    /// The process ended: exit status as wait(2) reports it.
+    case processEnd(tid: Int32, time: UInt64, status: Int32)
+
+    public var tid: Int32 {
+        switch self {
+        case .syscallEntry(let t, _, _, _, _), .syscallExit(let t, _, _, _, _), .signal(let t, _, _, _, _, _),
+             .rdtsc(let t, _, _, _, _), .threadStart(let t, _, _), .processEnd(let t, _, _):
+            return t
+        }
+    }
+
+    public var time: UInt64 {
+        switch self {
+        case .syscallEntry(_, let t, _, _, _), .syscallExit(_, let t, _, _, _), .signal(_, let t, _, _, _, _),
+             .rdtsc(_, let t, _, _, _), .threadStart(_, let t, _), .processEnd(_, let t, _):
+            return t
+        }
+    }
+}
+
+/// How the recorded process ended.
+public struct CrashRecord: Codable, Equatable, Sendable {
+    /// Fatal signal, nil when the end is an exit code.
+    public var signal: Int32?
+    public var signalName: String?
+    public var exitCode: Int32?
+    /// si_code of the fatal signal.
+    public var code: Int32?
+    public var faultAddress: UInt64?
+    public var pc: UInt64
+    /// Thread that received the fatal signal (or called exit).
+    public var tid: Int32
+    public var time: String
+    /// Registers of every thread at the end; the crashing thread first.
+    public var threads: [ThreadSnapshot]
+    public init(signal: Int32?, signalName: String?, exitCode: Int32?, code: Int32?, faultAddress: UInt64?,
+                pc: UInt64, tid: Int32, time: String, threads: [ThreadSnapshot]) {
+        self.signal = signal
+        self.signalName = signalName
+        self.exitCode = exitCode
+        self.code = code
+        self.faultAddress = faultAddress
+        self.pc = pc
+        self.tid = tid
+        self.time = time
+        self.threads = threads
+    }
+}
+
+public struct RecordedProcess: Codable, Equatable, Sendable {
+    public var pid: Int32
+    public var program: String
+    public var argv: [String]
+    public init(pid: Int32, program: String, argv: [String]) {
+        self.pid = pid
+        self.program = program
+        self.argv = argv
+    }
+}
+
+public struct WindowInfo: Codable, Equatable, Sendable {
+    /// Configured window length.
+    public var seconds: Double
+    /// Time from window start to the end of the process.
+    public var duration: Double
+    /// Why the window began: "exec", "fork", "rotation", "attach".
+    public var startReason: String
+    public var startTime: String
+    public init(seconds: Double, duration: Double, startReason: String, startTime: String) {
+        self.seconds = seconds
+        self.duration = duration
+        self.startReason = startReason
+        self.startTime = startTime
+    }
+}
+
+public struct LogSummary: Codable, Equatable, Sendable {
+    public var syscalls: Int
+    public var signals: Int
+    public var rdtsc: Int
+    public var events: Int
+    public init(syscalls: Int, signals: Int, rdtsc: Int, events: Int) {
+        self.syscalls = syscalls
+        self.signals = signals
+        self.rdtsc = rdtsc
+        self.events = events
+    }
+}
+
+public struct MemorySummary: Codable, Equatable, Sendable {
+    /// Bytes of page data stored in the bundle.
+    public var savedBytes: UInt64
+    /// Resident memory of the process at the end (VmRSS).
+    public var residentBytes: UInt64
+    public var mappings: Int
+    public init(savedBytes: UInt64, residentBytes: UInt64, mappings: Int) {
+        self.savedBytes = savedBytes
+        self.residentBytes = residentBytes
+        self.mappings = mappings
+    }
+}
+
+/// Everything a replay needs to rebuild the window-start process, besides memory and log.
+public struct ProcessState: Codable, Equatable, Sendable {
+    /// Program break at window start.
+    public var brk: UInt64
+    public var signalActions: [SignalAction]
+    /// Threads at window start; the first is the one replay starts from.
+    public var threads: [ThreadSnapshot]
+    public var mappings: [MemoryMapping]
+    public init(brk: UInt64, signalActions: [SignalAction], threads: [ThreadSnapshot], mappings: [MemoryMapping]) {
+        self.brk = brk
+        self.signalActions = signalActions
+        self.threads = threads
+        self.mappings = mappings
+    }
+}
+
+public struct Manifest: Codable, Equatable, Sendable {
+    public static let currentFormatVersion = 1
+    public var formatVersion: Int
+    public var toolVersion: String
+    public var createdAt: String
+    public var process: RecordedProcess
+    public var crash: CrashRecord
+    public var window: WindowInfo
+    public var log: LogSummary
+    public var memory: MemorySummary
+    /// True only when a trial replay proved the saved pages and log reproduce the end.
+    public var verified: Bool
+    /// Things the recording met that replay cannot reproduce (named syscalls, rdrand, ...).
+    public var warnings: [String]
+    /// Container id, OCI bundle path and annotations when recorded by the OCI hook.
+    public var container: [String: String]?
+    public init(formatVersion: Int = Manifest.currentFormatVersion, toolVersion: String, createdAt: String,
+                process: RecordedProcess, crash: CrashRecord, window: WindowInfo, log: LogSummary,
+                memory: MemorySummary, verified: Bool, warnings: [String], container: [String: String]? = nil) {
+        self.formatVersion = formatVersion
+        self.toolVersion = toolVersion
+        self.createdAt = createdAt
+        self.process = process
+        self.crash = crash
+        self.window = window
+        self.log = log
+        self.memory = memory
+        self.verified = verified
+        self.warnings = warnings
+        self.container = container
+    }
+}
+
+/// A whole bundle in memory.
+public struct Bundle: Equatable, Sendable {
+    public var manifest: Manifest
+    public var state: ProcessState
+    public var pages: [PageRun]
+    public var log: [LogEvent]
+    public init(manifest: Manifest, state: ProcessState, pages: [PageRun], log: [LogEvent]) {
+        self.manifest = manifest
+        self.state = state
+        self.pages = pages
+        self.log = log
+    }
+}

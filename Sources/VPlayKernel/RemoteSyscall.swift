@@ -1,0 +1,97 @@
+import Glibc
+import VPlayBundle
+
+/// Runs syscalls inside a stopped tracee: the tracer's only way to change a traced process
+/// (snapshots, prctl, signal queries, replay set-up). See DESIGN.md "Remote syscall injection".
+public final class RemoteCaller {
+    public let tracee: Tracee
+    /// Address of a `syscall` instruction in the tracee.
+    public let syscallInstruction: UInt64
+    /// Registers the thread had when the caller took it over.
+    public let original: Registers
+    private var atEntryStop: Bool
+    /// Stops of other tasks are not ours; events of this thread that are not the syscall stop
+    /// (clone/fork events of an injected clone) are collected here for the caller.
+    public private(set) var newChildren: [Int32] = []
+
+    /// `atEntryStop`: the thread is in a syscall-entry stop; its pending syscall is replaced by
+    /// the first injected call and re-issued when the caller restores (see `finish`).
+    public init(_ tracee: Tracee, syscallInstruction: UInt64, atEntryStop: Bool) throws {
+        self.tracee = tracee
+        self.syscallInstruction = syscallInstruction
+        self.atEntryStop = atEntryStop
+        self.original = try tracee.registers()
+    }
+
+    @discardableResult
+    public func call(_ number: Int, _ args: [UInt64] = []) throws -> Int64 {
+        var regs = original
+        if atEntryStop {
+            // Replace the pending call in place: only orig_rax and the arguments matter here.
+            regs.setSyscall(number, args)
+            try tracee.setRegisters(regs)
+            atEntryStop = false
+        } else {
+            regs.setSyscall(number, args)
+            regs.rip = syscallInstruction
+            regs.origRax = UInt64(bitPattern: -1)
+            try tracee.setRegisters(regs)
+            try tracee.resumeSyscall()
+            try waitSyscallStop()
+        }
+        try tracee.resumeSyscall()
+        try waitSyscallStop()
+        return try tracee.registers().result
+    }
+
+    /// Puts `registers` back (default: the original ones). If the thread was taken at a syscall
+    /// entry, or in an interrupted call, the registers are rewound so that call runs again.
+    public func finish(restoring registers: Registers? = nil, reissue: Bool) throws {
+        var regs = registers ?? original
+        if reissue {
+            regs.rax = regs.origRax
+            regs.rip &-= 2
+        } else if RestartErrno.isRestart(regs.result) && Int64(bitPattern: regs.origRax) >= 0 {
+            regs = RestartErrno.restarted(regs)
+        }
+        if atEntryStop {
+            // Nothing was injected: skip the pending call so it re-executes after resumption.
+            var skip = try tracee.registers()
+            skip.origRax = UInt64(bitPattern: -1)
+            try tracee.setRegisters(skip)
+            try tracee.resumeSyscall()
+            try waitSyscallStop()
+            atEntryStop = false
+        }
+        try tracee.setRegisters(regs)
+    }
+
+    private func waitSyscallStop() throws {
+        while true {
+            guard let (_, status, _) = try waitForTask(tracee.tid) else {
+                throw TraceError("thread \(tracee.tid) vanished during an injected syscall")
+            }
+            switch status {
+            case .syscallStop:
+                return
+            case .event(let ev, _) where ev == .clone || ev == .fork || ev == .vfork:
+                newChildren.append(Int32(truncatingIfNeeded: try tracee.eventMessage()))
+                try tracee.resumeSyscall()
+            case .exited, .signaled:
+                throw TraceError("thread \(tracee.tid) ended during an injected syscall (\(status))")
+            case .event(.exit, _):
+                throw TraceError("thread \(tracee.tid) is exiting; cannot inject a syscall")
+            default:
+                // A signal arriving meanwhile stays pending in the kernel; swallow the stop and go on.
+                try tracee.resumeSyscall()
+            }
+        }
+    }
+}
+
+/// Syscall numbers the tracer itself injects.
+public enum SysNr {
+    public static let read = 0, mmap = 9, mprotect = 10, munmap = 11, brk = 12, rtSigaction = 13
+    public static let rtSigprocmask = 14, clone = 56, wait4 = 61, prctl = 157, archPrctl = 158
+    public static let seccomp = 317, sigaltstack = 131, tgkill = 234
+}

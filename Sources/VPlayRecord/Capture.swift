@@ -1,0 +1,138 @@
+import Foundation
+import Glibc
+import VPlayBundle
+import VPlayKernel
+
+public let vplayVersion = "0.1.0"
+
+extension Recorder {
+    /// Builds and writes the bundle of a process that ended abnormally. Called at its
+    /// PTRACE_EVENT_EXIT stop, where memory and registers are still intact.
+    func capture(_ process: TracedProcess, endingThread: TracedThread, status: Int32) throws -> WrittenBundle {
+        guard let current = process.current else { throw TraceError("process \(process.pid) has no recording window") }
+        let base = process.previous ?? current
+        guard let shadow = base.shadow else { throw TraceError("window of process \(process.pid) has no snapshot") }
+        let signal = status & 0x7f
+        let crashTid = crashingThread(process, signal: signal) ?? endingThread.tid
+        var log = base.log
+        if base !== current { log += current.log }
+        let endTime = monotonicNanos() &- base.startNanos
+        log.append(.processEnd(tid: crashTid, time: endTime, status: status))
+
+        let crashThreads = crashSnapshots(process, first: crashTid)
+        let crashRegs = crashThreads.first?.registers ?? Registers()
+        let siginfo = lastSiginfo(log, tid: crashTid, signal: signal)
+        let pages = try savePages(shadow: shadow, mappings: base.state.mappings)
+        let saved = pages.reduce(UInt64(0)) { $0 + UInt64($1.bytes.count) }
+        let crash = CrashRecord(
+            signal: signal != 0 ? signal : nil, signalName: signal != 0 ? signalName(signal) : nil,
+            exitCode: signal == 0 ? (status >> 8) & 0xff : nil, code: siginfo?.code,
+            faultAddress: siginfo?.address, pc: crashRegs.rip, tid: crashTid,
+            time: isoTime(Date()), threads: crashThreads)
+        let manifest = Manifest(
+            toolVersion: vplayVersion, createdAt: isoTime(Date()),
+            process: RecordedProcess(pid: process.pid, program: process.program, argv: process.argv),
+            crash: crash,
+            window: WindowInfo(seconds: options.window, duration: Double(endTime) / 1e9,
+                               startReason: base.reason, startTime: isoTime(base.startWall)),
+            log: summarize(log),
+            memory: MemorySummary(savedBytes: saved, residentBytes: ProcFS.residentBytes(process.pid),
+                                  mappings: base.state.mappings.count),
+            verified: false, warnings: process.warnings, container: options.container)
+        let bundle = Bundle(manifest: manifest, state: base.state, pages: pages, log: log)
+        let path = bundlePath(process)
+        try BundleWriter.write(bundle, to: path)
+        return WrittenBundle(path: path, pid: process.pid, signal: crash.signal, exitCode: crash.exitCode)
+    }
+
+    /// The thread whose last logged event is the delivery of the fatal signal.
+    func crashingThread(_ process: TracedProcess, signal: Int32) -> Int32? {
+        guard signal != 0 else { return nil }
+        return process.threads.first { threads[$0]?.lastSignal == signal }
+    }
+
+    func crashSnapshots(_ process: TracedProcess, first: Int32) -> [ThreadSnapshot] {
+        let order = [first] + process.threads.filter { $0 != first }
+        return order.compactMap { tid in
+            guard let regs = try? Tracee(tid).registers() else { return nil }
+            return ThreadSnapshot(tid: tid, registers: regs, xstate: (try? Tracee(tid).xstate()) ?? [], signalMask: 0)
+        }
+    }
+
+    func lastSiginfo(_ log: [LogEvent], tid: Int32, signal: Int32) -> (code: Int32, address: UInt64?)? {
+        for event in log.reversed() {
+            guard case .signal(let t, _, let s, let info, _, _) = event, t == tid, s == signal, info.count >= 24 else { continue }
+            let code = info.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: Int32.self) }
+            let address = info.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 16, as: UInt64.self) }
+            let faults: Set<Int32> = [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP]
+            return (code, faults.contains(signal) ? address : nil)
+        }
+        return nil
+    }
+
+    /// Window-start memory read from the shadow: every page that holds data (zero pages and
+    /// never-touched anonymous pages are left out: replay maps zero-filled memory).
+    func savePages(shadow: Int32, mappings: [MemoryMapping]) throws -> [PageRun] {
+        let memory = try ProcessMemory(pid: shadow)
+        var pages: [PageRun] = []
+        for m in mappings where m.path != "[vvar]" && m.path != "[vsyscall]" && m.path != "[vvar_vclock]" {
+            let anonymous = m.path.isEmpty || m.path.hasPrefix("[")
+            let present = anonymous ? ProcFS.presentPages(shadow, start: m.start, end: m.end) : nil
+            var address = m.start
+            // Chunks of up to 1 MiB keep memory bounded for large mappings.
+            while address < m.end {
+                let end = min(m.end, address + (1 << 20))
+                if let present {
+                    let first = Int((address - m.start) / 4096), last = Int((end - m.start) / 4096)
+                    if !present[first..<last].contains(true) { address = end; continue }
+                }
+                for run in memory.readAvailable(address, count: Int(end - address)) {
+                    pages += nonZeroPages(run)
+                }
+                address = end
+            }
+        }
+        return pages
+    }
+
+    func summarize(_ log: [LogEvent]) -> LogSummary {
+        var syscalls = 0, signals = 0, rdtsc = 0
+        for e in log {
+            switch e {
+            case .syscallExit: syscalls += 1
+            case .signal: signals += 1
+            case .rdtsc: rdtsc += 1
+            default: break
+            }
+        }
+        return LogSummary(syscalls: syscalls, signals: signals, rdtsc: rdtsc, events: log.count)
+    }
+
+    func bundlePath(_ process: TracedProcess) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        let program = (process.program as NSString).lastPathComponent
+        var name = "\(program)-\(process.pid)-\(formatter.string(from: Date())).vplay"
+        if let prefix = options.bundlePrefix { name = "\(prefix)-\(name)" }
+        return (options.outputDirectory as NSString).appendingPathComponent(name)
+    }
+}
+
+func isoTime(_ date: Date) -> String {
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return f.string(from: date)
+}
+
+public func signalName(_ signal: Int32) -> String {
+    let names: [Int32: String] = [
+        1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE",
+        9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM",
+        16: "SIGSTKFLT", 17: "SIGCHLD", 18: "SIGCONT", 19: "SIGSTOP", 20: "SIGTSTP", 21: "SIGTTIN", 22: "SIGTTOU",
+        23: "SIGURG", 24: "SIGXCPU", 25: "SIGXFSZ", 26: "SIGVTALRM", 27: "SIGPROF", 28: "SIGWINCH", 29: "SIGIO",
+        30: "SIGPWR", 31: "SIGSYS",
+    ]
+    return names[signal] ?? "SIG\(signal)"
+}

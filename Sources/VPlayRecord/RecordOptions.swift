@@ -1,0 +1,31 @@
+import Foundation
+
+/// What to record and where bundles go.
+public struct RecordOptions: Sendable {
+    public var command: [String]
+    /// Window length in seconds: at least this much history is kept, at most twice it.
+    public var window: Double = 2
+    public var outputDirectory: String = "."
+    /// Exit codes that count as an abnormal end.
+    public var exitCodes: Set<Int32> = []
+    /// CPU to pin the tracer and the recorded tree to (DESIGN.md: cross-CPU stops cost 8x).
+    public var cpu: Int32? = 0
+    /// A window is rotated early when its log grows past this many bytes.
+    public var logCapBytes: Int = 64 << 20
+    /// Prefix of bundle names (the OCI hook uses the container id).
+    public var bundlePrefix: String?
+    /// Container id, bundle path and annotations copied into the manifest.
+    public var container: [String: String]?
+
+    public init(command: [String]) {
+        self.command = command
+    }
+}
+
+/// A bundle the recorder wrote.
+public struct WrittenBundle: Sendable {
+    public var path: String
+    public var pid: Int32
+    public var signal: Int32?
+    public var exitCode: Int32?
+}

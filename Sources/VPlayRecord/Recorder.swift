@@ -1,0 +1,450 @@
+import CVPlay
+import Foundation
+import Glibc
+import Logging
+import VPlayBundle
+import VPlayKernel
+import VPlaySyscalls
+
+/// Records a command and every process it starts; writes a bundle for each abnormal end.
+/// A synchronous loop on one thread: ptrace requires every request for a tracee to come from
+/// the thread that attached it (DESIGN.md).
+public final class Recorder {
+    let options: RecordOptions
+    let logger: Logger
+    var threads: [Int32: TracedThread] = [:]
+    var processes: [Int32: TracedProcess] = [:]
+    var shadows: Set<Int32> = []
+    /// Stops taken from waitpid out of turn (while stopping threads for a window) to handle next.
+    var deferred: [(Int32, WaitStatus)] = []
+    /// First stops of new tasks that arrived before their parent's fork/clone event.
+    var earlyStops: [Int32: WaitStatus] = [:]
+    var rootPid: Int32 = 0
+    var rootStatus: Int32?
+    public private(set) var written: [WrittenBundle] = []
+    /// Called with each bundle path as soon as it is written.
+    public var onBundle: ((WrittenBundle) -> Void)?
+
+    static let traceOptions: PtraceOptions = [.traceSysGood, .traceFork, .traceVfork, .traceClone, .traceExec, .traceExit]
+
+    public init(options: RecordOptions, logger: Logger) {
+        self.options = options
+        self.logger = logger
+    }
+
+    /// Runs the command to its end. Returns its wait status as a shell reports it
+    /// (exit code, or 128+N when killed by signal N).
+    public func run() throws -> Int32 {
+        guard let first = options.command.first else { throw TraceError("no command given") }
+        guard let resolved = Recorder.resolveExecutable(first) else {
+            throw TraceError("\(first): command not found")
+        }
+        if let cpu = options.cpu { _ = vp_pin_cpu(0, cpu) }
+        var gate: [Int32] = [0, 0]
+        guard pipe(&gate) == 0 else { throw KernelError("pipe", pid: getpid(), errno: vp_errno()) }
+        var argv = options.command
+        argv[0] = resolved
+        let pid = withCStringArray(argv) { vp_spawn_gated($0, gate[0], gate[1], options.cpu ?? -1) }
+        close(gate[0])
+        guard pid > 0 else {
+            close(gate[1])
+            throw KernelError("fork", pid: getpid(), errno: -pid)
+        }
+        rootPid = pid
+        do {
+            try Tracee.seize(pid, options: Recorder.traceOptions)
+        } catch {
+            kill(pid, SIGKILL)
+            close(gate[1])
+            _ = try? waitForTask(pid)
+            throw error
+        }
+        let process = TracedProcess(pid: pid, program: resolved, argv: options.command)
+        process.awaitingExecWindow = true
+        processes[pid] = process
+        let thread = TracedThread(tid: pid, pid: pid, isNew: false)
+        thread.running = true
+        threads[pid] = thread
+        process.threads = [pid]
+        close(gate[1])  // lets the child exec
+        try loop()
+        return rootStatus ?? 0
+    }
+
+    static func resolveExecutable(_ name: String) -> String? {
+        if name.contains("/") { return access(name, X_OK) == 0 ? name : nil }
+        let path = Foundation.ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for dir in path.split(separator: ":") {
+            let candidate = "\(dir)/\(name)"
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
+    }
+
+    func loop() throws {
+        while true {
+            let next: (Int32, WaitStatus)
+            if !deferred.isEmpty {
+                next = deferred.removeFirst()
+            } else if let w = try waitForTask(-1) {
+                next = (w.tid, w.status)
+            } else {
+                return
+            }
+            do {
+                try handle(tid: next.0, status: next.1)
+            } catch {
+                // A tracee that vanished mid-request (SIGKILL, exit) is normal; anything else is
+                // logged and the task let go so that the program keeps running.
+                logger.warning("recording of task \(next.0) hit an error: \(error)")
+                if let t = threads[next.0], !t.running {
+                    t.running = (try? Tracee(next.0).resumeSyscall()) != nil
+                }
+            }
+        }
+    }
+
+    func handle(tid: Int32, status: WaitStatus) throws {
+        logger.trace("task \(tid): \(status)")
+        if shadows.contains(tid) {
+            if status.isTerminal { shadows.remove(tid) }
+            return  // shadows stay stopped until killed
+        }
+        guard let thread = threads[tid] else {
+            if !status.isTerminal { earlyStops[tid] = status }
+            return
+        }
+        thread.running = false
+        let tracee = Tracee(tid)
+        switch status {
+        case .exited(let code):
+            taskEnded(thread, status: code << 8)
+        case .signaled(let sig, let core):
+            taskEnded(thread, status: sig | (core ? 0x80 : 0))
+        case .syscallStop:
+            switch try tracee.syscallStopKind() {
+            case .entry: try syscallEntry(thread)
+            case .exit: try syscallExit(thread)
+            default: try resume(thread)
+            }
+        case .event(.exec, _):
+            try execEvent(thread)
+        case .event(let ev, _) where ev == .fork || ev == .vfork || ev == .clone:
+            let child = Int32(truncatingIfNeeded: try tracee.eventMessage())
+            try newTask(child, parent: thread, vfork: ev == .vfork)
+            try resume(thread)
+        case .event(.exit, _):
+            let exitStatus = Int32(truncatingIfNeeded: try tracee.eventMessage())
+            try exitEvent(thread, status: exitStatus)
+        case .event(.stop, _):
+            if thread.isNew {
+                try firstStop(thread)
+            } else {
+                try resume(thread)
+            }
+        case .event:
+            try resume(thread)
+        case .signalStop(let sig):
+            try signalStop(thread, signal: sig)
+        }
+    }
+
+    func resume(_ thread: TracedThread, signal: Int32 = 0) throws {
+        try Tracee(thread.tid).resumeSyscall(signal: signal)
+        thread.running = true
+    }
+
+    func now(_ window: Window) -> UInt64 { monotonicNanos() &- window.startNanos }
+
+    func append(_ event: LogEvent, to process: TracedProcess) {
+        guard let w = process.current else { return }
+        w.log.append(event)
+        w.logBytes += approximateSize(event)
+    }
+
+    // MARK: syscalls
+
+    func syscallEntry(_ thread: TracedThread) throws {
+        let tracee = Tracee(thread.tid)
+        var regs = try tracee.registers()
+        let number = Int32(truncatingIfNeeded: Int64(bitPattern: regs.origRax))
+        guard let process = processes[thread.pid], let window = process.current else {
+            thread.currentSyscall = number
+            return try resume(thread)
+        }
+        if shouldRotate(process, window), !isExitOrExec(number) {
+            if try startWindow(process, trigger: thread, atEntry: true, reason: "rotation") {
+                return try resume(thread)  // the call runs again and is logged in the new window
+            }
+        }
+        thread.currentSyscall = number
+        if number == 334 {  // rseq: the kernel would write cpu ids asynchronously; refuse it as rr does
+            regs.origRax = UInt64(bitPattern: -1)
+            try tracee.setRegisters(regs)
+            thread.cancelResult = -38
+        }
+        var strings: [String] = []
+        if let memory = try? process.memoryAccess() {
+            for index in SyscallTable.inputStringArgs(Int(number)) where index < 6 {
+                let address = regs.syscallArgs[index]
+                strings.append(address == 0 ? "" : ((try? memory.readString(address)) ?? ""))
+            }
+        }
+        let entry = LogEvent.syscallEntry(tid: thread.tid, time: now(window), number: number,
+                                          args: regs.syscallArgs, strings: strings)
+        thread.lastEntry = entry
+        append(entry, to: process)
+        try resume(thread)
+    }
+
+    func isExitOrExec(_ n: Int32) -> Bool { n == 60 || n == 231 || n == 59 || n == 322 }
+
+    func shouldRotate(_ process: TracedProcess, _ window: Window) -> Bool {
+        window.logBytes > options.logCapBytes
+            || Double(monotonicNanos() &- window.startNanos) / 1e9 >= options.window
+    }
+
+    func syscallExit(_ thread: TracedThread) throws {
+        let tracee = Tracee(thread.tid)
+        var regs = try tracee.registers()
+        let number = thread.currentSyscall ?? Int32(truncatingIfNeeded: Int64(bitPattern: regs.origRax))
+        thread.currentSyscall = nil
+        guard let process = processes[thread.pid] else { return try resume(thread) }
+        if process.awaitingExecWindow, number == 59 || number == 322, regs.result == 0 {
+            process.awaitingExecWindow = false
+            _ = try startWindow(process, trigger: thread, atEntry: false, reason: "exec")
+            return try resume(thread)
+        }
+        if let forced = thread.cancelResult {
+            regs.rax = UInt64(bitPattern: forced)
+            try tracee.setRegisters(regs)
+            thread.cancelResult = nil
+        }
+        guard let window = process.current else { return try resume(thread) }
+        let writes = collectWrites(process, number: number, args: regs.syscallArgs, result: regs.result)
+        append(.syscallExit(tid: thread.tid, time: now(window), number: number, result: regs.result, writes: writes),
+               to: process)
+        try resume(thread)
+    }
+
+    /// Bytes the kernel wrote during the call, per the syscall table; for a file mapping, its contents.
+    func collectWrites(_ process: TracedProcess, number: Int32, args: [UInt64], result: Int64) -> [MemoryWrite] {
+        guard let memory = try? process.memoryAccess() else { return [] }
+        var writes: [MemoryWrite] = []
+        do {
+            let regions = try SyscallTable.writtenRegions(number: Int(number), args: args, result: result,
+                                                          memory: MemoryReaderAdapter(memory))
+            for r in regions where r.length > 0 {
+                for run in memory.readAvailable(r.address, count: r.length) {
+                    writes.append(MemoryWrite(address: run.address, bytes: run.bytes))
+                }
+            }
+        } catch {
+            warn(process, "\(error)")
+        }
+        // mmap of a file: replay maps anonymous memory and fills in what the file held.
+        if number == 9, result > 0, (args[3] & 0x20) == 0, Int64(bitPattern: args[4]) >= 0 {
+            for run in memory.readAvailable(UInt64(result), count: Int(args[1])) {
+                writes += nonZeroPages(run).map { MemoryWrite(address: $0.address, bytes: $0.bytes) }
+            }
+        }
+        return writes
+    }
+
+    func warn(_ process: TracedProcess, _ message: String) {
+        if !process.warnings.contains(message) {
+            process.warnings.append(message)
+            logger.debug("process \(process.pid): \(message)")
+        }
+    }
+
+    // MARK: signals
+
+    func signalStop(_ thread: TracedThread, signal: Int32) throws {
+        let tracee = Tracee(thread.tid)
+        let info = try tracee.siginfo()
+        let code = info.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: Int32.self) }
+        guard let process = processes[thread.pid] else { return try resume(thread, signal: signal) }
+        var regs = try tracee.registers()
+        if signal == SIGSEGV, code == 0x80, let emulated = try emulateTimestampCounter(process, thread, &regs) {
+            if let window = process.current {
+                append(.rdtsc(tid: thread.tid, time: now(window), pc: emulated.pc, value: emulated.value, aux: emulated.aux),
+                       to: process)
+            }
+            return try resume(thread)
+        }
+        let faults: Set<Int32> = [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP]
+        let synchronous = faults.contains(signal) && code > 0
+        thread.lastSignal = signal
+        if let window = process.current {
+            append(.signal(tid: thread.tid, time: now(window), signal: signal, siginfo: info, registers: regs,
+                           synchronous: synchronous), to: process)
+        }
+        try resume(thread, signal: signal)
+    }
+
+    /// rdtsc/rdtscp fault under PR_TSC_SIGSEGV: answer it with the real counter and skip the instruction.
+    func emulateTimestampCounter(_ process: TracedProcess, _ thread: TracedThread, _ regs: inout Registers) throws
+        -> (pc: UInt64, value: UInt64, aux: UInt32?)?
+    {
+        guard let memory = try? process.memoryAccess(), let code = try? memory.read(regs.rip, count: 3) else { return nil }
+        let pc = regs.rip
+        var aux: UInt32?
+        let value: UInt64
+        if code[0] == 0x0F && code[1] == 0x31 {
+            value = vp_rdtsc()
+            regs.rip += 2
+        } else if code[0] == 0x0F && code[1] == 0x01 && code[2] == 0xF9 {
+            var a: UInt32 = 0
+            value = vp_rdtscp(&a)
+            aux = a
+            regs.rcx = UInt64(a)
+            regs.rip += 3
+        } else {
+            return nil
+        }
+        regs.rax = value & 0xffff_ffff
+        regs.rdx = value >> 32
+        try Tracee(thread.tid).setRegisters(regs)
+        return (pc, value, aux)
+    }
+
+    // MARK: tasks
+
+    func newTask(_ child: Int32, parent: TracedThread, vfork: Bool) throws {
+        guard threads[child] == nil, !shadows.contains(child) else { return }
+        let tgid = Recorder.threadGroup(of: child) ?? child
+        let thread = TracedThread(tid: child, pid: tgid, isNew: true)
+        threads[child] = thread
+        if tgid == parent.pid, let process = processes[tgid] {
+            process.threads.append(child)
+            if let window = process.current {
+                append(.threadStart(tid: child, time: now(window), parent: parent.tid), to: process)
+            }
+        } else {
+            let parentProcess = processes[parent.pid]
+            let process = TracedProcess(pid: child, program: parentProcess?.program ?? "?",
+                                        argv: parentProcess?.argv ?? [])
+            process.threads = [child]
+            process.syscallInstruction = parentProcess?.syscallInstruction
+            process.sharesParentMemory = vfork
+            processes[child] = process
+        }
+        if let early = earlyStops.removeValue(forKey: child) { deferred.append((child, early)) }
+    }
+
+    static func threadGroup(of tid: Int32) -> Int32? {
+        guard let s = try? ProcFS.status("/proc/\(tid)/status"), let tgid = s["Tgid"] else { return nil }
+        return Int32(tgid)
+    }
+
+    func firstStop(_ thread: TracedThread) throws {
+        thread.isNew = false
+        if let process = processes[thread.pid], process.pid == thread.tid, process.current == nil,
+           !process.sharesParentMemory, !process.awaitingExecWindow {
+            do {
+                _ = try startWindow(process, trigger: thread, atEntry: false, reason: "fork")
+            } catch {
+                warn(process, "could not start recording window after fork: \(error)")
+            }
+        }
+        try resume(thread)
+    }
+
+    func execEvent(_ thread: TracedThread) throws {
+        let formerTid = Int32(truncatingIfNeeded: try Tracee(thread.tid).eventMessage())
+        guard let process = processes[thread.pid] else { return try resume(thread) }
+        // Other threads are gone; the exec'ing thread now carries the process id.
+        for tid in process.threads where tid != thread.tid && tid != formerTid { threads.removeValue(forKey: tid) }
+        if formerTid != thread.tid { threads.removeValue(forKey: formerTid) }
+        process.threads = [thread.tid]
+        dropWindows(process)
+        process.memory = nil
+        process.syscallInstruction = nil
+        process.sharesParentMemory = false
+        process.program = ProcFS.executable(process.pid)
+        process.argv = ProcFS.commandLine(process.pid)
+        process.awaitingExecWindow = true
+        thread.currentSyscall = 59
+        try resume(thread)
+    }
+
+    func dropWindows(_ process: TracedProcess) {
+        for shadow in process.shadows { killShadow(shadow) }
+        process.current = nil
+        process.previous = nil
+    }
+
+    func killShadow(_ shadow: Int32) {
+        logger.debug("killing shadow \(shadow)")
+        killAndReap(shadow)
+        shadows.remove(shadow)
+    }
+
+    func taskEnded(_ thread: TracedThread, status: Int32) {
+        threads.removeValue(forKey: thread.tid)
+        if thread.tid == rootPid {
+            rootStatus = (status & 0x7f) != 0 ? 128 + (status & 0x7f) : (status >> 8) & 0xff
+        }
+        guard let process = processes[thread.pid] else { return }
+        process.threads.removeAll { $0 == thread.tid }
+        if process.threads.isEmpty {
+            dropWindows(process)
+            processes.removeValue(forKey: process.pid)
+        }
+    }
+
+    func exitEvent(_ thread: TracedThread, status: Int32) throws {
+        defer { try? resume(thread) }
+        guard let process = processes[thread.pid], !process.captured, process.current != nil else { return }
+        let signal = status & 0x7f
+        let code = (status >> 8) & 0xff
+        let wholeProcess = thread.currentSyscall == 231 || process.threads.count == 1 || signal != 0
+        let abnormal = signal != 0 ? signal != SIGKILL : (wholeProcess && options.exitCodes.contains(code))
+        guard abnormal else { return }
+        process.captured = true
+        do {
+            let bundle = try capture(process, endingThread: thread, status: status)
+            written.append(bundle)
+            onBundle?(bundle)
+        } catch {
+            logger.error("could not write a bundle for process \(process.pid) (\(process.program)): \(error)")
+        }
+    }
+}
+
+/// Adapts ProcessMemory to the syscall table's reader protocol.
+struct MemoryReaderAdapter: TraceeMemoryReader {
+    let memory: ProcessMemory
+    init(_ memory: ProcessMemory) { self.memory = memory }
+    func read(address: UInt64, count: Int) throws -> [UInt8] { try memory.read(address, count: count) }
+}
+
+/// Splits a run into its pages that are not all zero (replay maps zero-filled memory).
+func nonZeroPages(_ run: PageRun) -> [PageRun] {
+    var out: [PageRun] = []
+    var offset = 0
+    let bytes = run.bytes
+    while offset < bytes.count {
+        let end = min(offset + 4096, bytes.count)
+        let page = bytes[offset..<end]
+        if page.contains(where: { $0 != 0 }) {
+            let address = run.address + UInt64(offset)
+            if let last = out.last, last.address + UInt64(last.bytes.count) == address {
+                out[out.count - 1].bytes += page
+            } else {
+                out.append(PageRun(address: address, bytes: Array(page)))
+            }
+        }
+        offset = end
+    }
+    return out
+}
+
+func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    let copies = strings.map { strdup($0) }
+    defer { copies.forEach { free($0) } }
+    var pointers: [UnsafePointer<CChar>?] = copies.map { UnsafePointer($0) }
+    pointers.append(nil)
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import VPlayBundle
+import VPlayKernel
+
+/// One thread of a recorded process.
+final class TracedThread {
+    let tid: Int32
+    var pid: Int32
+    /// True between a resume and the next stop taken from waitpid.
+    var running = false
+    /// The syscall the thread is in (entry seen, exit not yet).
+    var currentSyscall: Int32?
+    var lastEntry: LogEvent?
+    /// Result forced at the exit stop of a call the recorder cancelled (rseq).
+    var cancelResult: Int64?
+    var lastSignal: Int32?
+    /// Still waiting for its first stop after creation.
+    var isNew: Bool
+
+    init(tid: Int32, pid: Int32, isNew: Bool) {
+        self.tid = tid
+        self.pid = pid
+        self.isNew = isNew
+    }
+}
+
+/// A recording window: the state at its start, its shadow and its log.
+final class Window {
+    let startNanos: UInt64
+    let startWall: Date
+    let reason: String
+    var shadow: Int32?
+    var state: ProcessState
+    var log: [LogEvent] = []
+    var logBytes = 0
+
+    init(startNanos: UInt64, reason: String, shadow: Int32?, state: ProcessState) {
+        self.startNanos = startNanos
+        self.startWall = Date()
+        self.reason = reason
+        self.shadow = shadow
+        self.state = state
+    }
+}
+
+/// One recorded process (thread group).
+final class TracedProcess {
+    let pid: Int32
+    var program: String
+    var argv: [String]
+    var threads: [Int32] = []
+    var memory: ProcessMemory?
+    var syscallInstruction: UInt64?
+    var current: Window?
+    var previous: Window?
+    /// Set by an exec event: the next execve exit stop starts the first window.
+    var awaitingExecWindow = false
+    /// vfork children share their parent's memory until they exec: no window until then.
+    var sharesParentMemory = false
+    var captured = false
+    var warnings: [String] = []
+
+    init(pid: Int32, program: String, argv: [String]) {
+        self.pid = pid
+        self.program = program
+        self.argv = argv
+    }
+
+    var shadows: [Int32] { [current?.shadow, previous?.shadow].compactMap { $0 } }
+
+    func memoryAccess() throws -> ProcessMemory {
+        if let m = memory { return m }
+        let m = try ProcessMemory(pid: pid)
+        memory = m
+        return m
+    }
+}
+
+func monotonicNanos() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+/// Rough in-memory size of a log event, for the window's memory cap.
+func approximateSize(_ e: LogEvent) -> Int {
+    switch e {
+    case .syscallEntry(_, _, _, _, let s): return 72 + s.reduce(0) { $0 + $1.utf8.count }
+    case .syscallExit(_, _, _, _, let w): return 40 + w.reduce(0) { $0 + 16 + $1.bytes.count }
+    case .signal: return 400
+    default: return 40
+    }
+}

@@ -1,0 +1,150 @@
+import CVPlay
+import Foundation
+import Glibc
+import VPlayBundle
+import VPlayKernel
+
+extension Recorder {
+    /// Starts a new window for `process`: stops its threads, saves their registers, queries
+    /// signal dispositions and the break, and takes a copy-on-write shadow of the memory.
+    /// `trigger` is stopped (at a syscall entry when `atEntry`; its call is then re-issued).
+    /// Returns false when the process cannot be snapshotted right now (try again later).
+    func startWindow(_ process: TracedProcess, trigger: TracedThread, atEntry: Bool, reason: String) throws -> Bool {
+        let others = try stopOtherThreads(process, except: trigger.tid)
+        // A thread inside fork/clone/exec has no clean restart point: postpone.
+        for (_, status) in others {
+            if case .event(let ev, _) = status, ev != .stop { return false }
+        }
+        let memory = try process.memoryAccess()
+        if process.syscallInstruction == nil {
+            process.syscallInstruction = try VDSOPatcher.patch(pid: process.pid, memory: memory,
+                                                              maps: try ProcFS.maps(process.pid))
+        }
+        guard let syscallInstruction = process.syscallInstruction else { return false }
+        let caller = try RemoteCaller(Tracee(trigger.tid), syscallInstruction: syscallInstruction, atEntryStop: atEntry)
+        var state: ProcessState
+        var shadow: Int32?
+        do {
+            if reason != "rotation" {
+                // PR_SET_TSC(PR_TSC_SIGSEGV): rdtsc traps so the recorder can log its value.
+                try caller.call(SysNr.prctl, [26, 2])
+            }
+            if let old = process.previous?.shadow {
+                killShadow(old)
+                try caller.call(SysNr.wait4, [UInt64(old), 0, UInt64(0x40000000 | 1), 0])  // __WALL|WNOHANG
+            }
+            let brk = UInt64(bitPattern: try caller.call(SysNr.brk, [0]))
+            let actions = try querySignalActions(process, caller: caller, memory: memory)
+            shadow = try takeShadow(caller)
+            var triggerRegs = caller.original
+            if atEntry {
+                triggerRegs.rax = triggerRegs.origRax
+                triggerRegs.rip &-= 2
+            } else if RestartErrno.isRestart(triggerRegs.result), Int64(bitPattern: triggerRegs.origRax) >= 0 {
+                triggerRegs = RestartErrno.restarted(triggerRegs)
+            }
+            try caller.finish(reissue: atEntry)
+            var snapshots = [try snapshot(trigger.tid, pid: process.pid, registers: triggerRegs)]
+            for (tid, status) in others where !status.isTerminal {
+                snapshots.append(try snapshot(tid, pid: process.pid, registers: try t0Registers(tid, status)))
+            }
+            state = ProcessState(brk: brk, signalActions: actions, threads: snapshots,
+                                 mappings: try ProcFS.maps(process.pid))
+        } catch {
+            try? caller.finish(reissue: atEntry)
+            if let s = shadow { killShadow(s) }
+            throw error
+        }
+        if let previous = process.previous?.shadow, shadows.contains(previous) { killShadow(previous) }
+        process.previous = process.current
+        let window = Window(startNanos: monotonicNanos(), reason: reason, shadow: shadow, state: state)
+        process.current = window
+        // Threads caught at a syscall exit re-enter that call at window start; log its entry first.
+        for (tid, status) in others where status == .syscallStop {
+            if (try? Tracee(tid).syscallStopKind()) == .exit, let entry = threads[tid]?.lastEntry,
+               case .syscallEntry(let t, _, let n, let a, let s) = entry {
+                window.log.append(.syscallEntry(tid: t, time: 0, number: n, args: a, strings: s))
+            }
+        }
+        return true
+    }
+
+    /// Interrupts every running thread of the process but `except`; their stops are queued to be
+    /// handled as usual after the window starts.
+    func stopOtherThreads(_ process: TracedProcess, except: Int32) throws -> [(Int32, WaitStatus)] {
+        var stopped: [(Int32, WaitStatus)] = []
+        for tid in process.threads where tid != except {
+            guard let t = threads[tid] else { continue }
+            if t.running {
+                try? Tracee(tid).interrupt()
+                guard let w = try waitForTask(tid) else { continue }
+                t.running = false
+                deferred.append((tid, w.status))
+                stopped.append((tid, w.status))
+            } else if let queued = deferred.first(where: { $0.0 == tid }) {
+                stopped.append(queued)
+            }
+        }
+        return stopped
+    }
+
+    /// Window-start registers of a thread held at `status`: a thread inside a syscall starts at
+    /// the syscall instruction so that replay re-enters the call.
+    func t0Registers(_ tid: Int32, _ status: WaitStatus) throws -> Registers {
+        let tracee = Tracee(tid)
+        var regs = try tracee.registers()
+        switch status {
+        case .syscallStop:
+            regs.rax = regs.origRax
+            regs.rip &-= 2
+        case .event(.stop, _):
+            if RestartErrno.isRestart(regs.result), Int64(bitPattern: regs.origRax) >= 0 {
+                regs = RestartErrno.restarted(regs)
+            }
+        default:
+            break
+        }
+        return regs
+    }
+
+    func snapshot(_ tid: Int32, pid: Int32, registers: Registers) throws -> ThreadSnapshot {
+        let status = try ProcFS.status("/proc/\(pid)/task/\(tid)/status")
+        return ThreadSnapshot(tid: tid, registers: registers, xstate: try Tracee(tid).xstate(),
+                              signalMask: ProcFS.hexField(status, "SigBlk"))
+    }
+
+    /// Dispositions of every caught or ignored signal, read with injected rt_sigaction calls.
+    func querySignalActions(_ process: TracedProcess, caller: RemoteCaller, memory: ProcessMemory) throws -> [SignalAction] {
+        let status = try ProcFS.status("/proc/\(process.pid)/status")
+        let interesting = ProcFS.hexField(status, "SigCgt") | ProcFS.hexField(status, "SigIgn")
+        // Scratch space well below the stack pointer (past the red zone); its old contents are dead.
+        let scratch = (caller.original.rsp &- 4096) & ~0xf
+        var actions: [SignalAction] = []
+        for sig in 1...64 where interesting & (1 << UInt64(sig - 1)) != 0 && sig != SIGKILL && sig != SIGSTOP {
+            let r = try caller.call(SysNr.rtSigaction, [UInt64(sig), 0, scratch, 8])
+            guard r == 0 else { continue }
+            let raw = try memory.read(scratch, count: 32)
+            let words = (0..<4).map { i in raw.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self) } }
+            actions.append(SignalAction(signal: Int32(sig), handler: words[0], flags: words[1], restorer: words[2], mask: words[3]))
+        }
+        return actions
+    }
+
+    /// clone(CLONE_FILES, exit_signal 0): a stopped copy-on-write image of memory as it is now.
+    func takeShadow(_ caller: RemoteCaller) throws -> Int32 {
+        let r = try caller.call(SysNr.clone, [0x400, 0, 0, 0, 0])
+        guard r > 0 else { throw KernelError("injected clone (window snapshot)", pid: caller.tracee.tid, errno: Int32(-r)) }
+        let shadow = Int32(r)
+        logger.debug("shadow \(shadow) of \(caller.tracee.tid)")
+        shadows.insert(shadow)
+        // Its first stop: it stays stopped until killed.
+        if earlyStops.removeValue(forKey: shadow) == nil {
+            while let w = try waitForTask(shadow) {
+                if w.status.isTerminal { shadows.remove(shadow); break }
+                if case .event(.stop, _) = w.status { break }
+                if case .signalStop = w.status { break }
+            }
+        }
+        return shadow
+    }
+}

@@ -1,0 +1,160 @@
+import CVPlay
+import Glibc
+import VPlayBundle
+import VPlayKernel
+import VPlaySyscalls
+
+/// A replay thread: the recorded tid it plays and the real task that plays it.
+final class ReplayThread {
+    let recordedTid: Int32
+    let realTid: Int32
+    /// Syscall the thread is inside: entered, not yet returned, and how replay treats it.
+    var pending: PendingCall?
+    /// Registers at its last stop, when it is known to be at a syscall exit already.
+    var atExitStop = false
+    /// Signal to deliver when the thread is next resumed.
+    var signalToDeliver: Int32 = 0
+    var lastSignalRegisters: Registers?
+    var lastSiginfo: [UInt8] = []
+    var exited = false
+
+    init(recordedTid: Int32, realTid: Int32) {
+        self.recordedTid = recordedTid
+        self.realTid = realTid
+    }
+
+    var tracee: Tracee { Tracee(realTid) }
+}
+
+/// How replay treats a syscall the thread entered.
+struct PendingCall {
+    var number: Int32
+    var args: [UInt64]
+    /// Cancelled: the log answers it.
+    var emulated: Bool
+    var brk = false
+}
+
+/// Builds the window-start process: an empty traced child whose address space, registers,
+/// signal dispositions and threads are made to match the bundle, by injected syscalls.
+struct ReplayProcessBuilder {
+    let bundle: Bundle
+
+    static let threadCloneFlags: UInt64 = 0x50f00  // VM|FS|FILES|SIGHAND|THREAD|SYSVSEM
+
+    func build() throws -> (pid: Int32, threads: [Int32: ReplayThread], trampoline: UInt64) {
+        let pid = vp_spawn_traceme_stopped()
+        guard pid > 0 else { throw KernelError("fork (replay process)", pid: getpid(), errno: -pid) }
+        do {
+            let threads = try setUp(pid)
+            return (pid, threads.0, threads.1)
+        } catch {
+            killAndReap(pid)
+            throw error
+        }
+    }
+
+    private func setUp(_ pid: Int32) throws -> ([Int32: ReplayThread], UInt64) {
+        guard let w = try waitForTask(pid), case .signalStop(SIGSTOP) = w.status else {
+            throw TraceError("replay process \(pid) did not stop as expected")
+        }
+        let main = Tracee(pid)
+        try main.setOptions([.traceSysGood, .traceClone, .traceExit, .exitKill])
+        let memory = try ProcessMemory(pid: pid)
+        let here = try main.registers()
+        guard try memory.read(here.rip - 2, count: 2) == [0x0F, 0x05] else {
+            throw TraceError("replay process \(pid) is not stopped after a syscall instruction")
+        }
+        let trampoline = try chooseTrampoline(current: try ProcFS.maps(pid))
+        var caller = try RemoteCaller(main, syscallInstruction: here.rip - 2, atEntryStop: false)
+        try expect(caller.call(SysNr.mmap, [trampoline, 4096, 7, 0x22 | 0x100000, UInt64(bitPattern: -1), 0]) == Int64(trampoline),
+                   "map the trampoline page at 0x\(hex(trampoline))")
+        try memory.write(trampoline, [0x0F, 0x05, 0xCC])  // syscall; int3
+        caller = try RemoteCaller(main, syscallInstruction: trampoline, atEntryStop: false)
+        try caller.call(SysNr.munmap, [0, trampoline])
+        try caller.call(SysNr.munmap, [trampoline + 4096, 0x7fff_ffff_f000 - trampoline - 4096])
+        try mapMemory(caller, memory)
+        try restoreSignalActions(caller, memory, scratch: trampoline + 0x100)
+        try expect(caller.call(SysNr.prctl, [26, 2]) == 0, "enable rdtsc trapping (PR_SET_TSC)")
+        var threads: [Int32: ReplayThread] = [:]
+        guard let first = bundle.state.threads.first else { throw TraceError("bundle holds no thread state") }
+        threads[first.tid] = ReplayThread(recordedTid: first.tid, realTid: pid)
+        for snapshot in bundle.state.threads.dropFirst() {
+            let r = try caller.call(SysNr.clone, [ReplayProcessBuilder.threadCloneFlags, 0, 0, 0, 0])
+            guard r > 0 else { throw TraceError("could not create replay thread for \(snapshot.tid): errno \(-r)") }
+            let tid = Int32(r)
+            guard let w = try waitForTask(tid), !w.status.isTerminal else { throw TraceError("replay thread \(tid) vanished") }
+            let threadCaller = try RemoteCaller(Tracee(tid), syscallInstruction: trampoline, atEntryStop: false)
+            try setMask(threadCaller, memory, snapshot.signalMask, scratch: trampoline + 0x200)
+            try Tracee(tid).setXstate(snapshot.xstate)
+            try Tracee(tid).setRegisters(snapshot.registers)
+            threads[snapshot.tid] = ReplayThread(recordedTid: snapshot.tid, realTid: tid)
+        }
+        try setMask(caller, memory, first.signalMask, scratch: trampoline + 0x200)
+        try installSeccomp(caller, memory, scratch: trampoline + 0x300)
+        try main.setXstate(first.xstate)
+        try main.setRegisters(first.registers)
+        return (threads, trampoline)
+    }
+
+    /// A page free both in the recording and in the fresh child.
+    func chooseTrampoline(current: [MemoryMapping]) throws -> UInt64 {
+        let taken = bundle.state.mappings + current
+        var candidate: UInt64 = 0x7000_0000_0000
+        for _ in 0..<4096 {
+            if !taken.contains(where: { $0.start < candidate + 4096 && candidate < $0.end }) { return candidate }
+            candidate -= 0x10_0000_0000
+        }
+        throw TraceError("no free address for the replay trampoline")
+    }
+
+    func mapMemory(_ caller: RemoteCaller, _ memory: ProcessMemory) throws {
+        let mappings = bundle.state.mappings.filter { $0.end <= 0x7fff_ffff_f000 && $0.path != "[vvar]" && $0.path != "[vvar_vclock]" }
+        for m in mappings {
+            let r = try caller.call(SysNr.mmap, [m.start, m.size, 3, 0x32, UInt64(bitPattern: -1), 0])
+            try expect(r == Int64(m.start), "map 0x\(hex(m.start))-0x\(hex(m.end)) \(m.path) (result \(r))")
+        }
+        for run in bundle.pages { try memory.write(run.address, run.bytes) }
+        for m in mappings {
+            let prot = (m.readable ? 1 : 0) | (m.writable ? 2 : 0) | (m.executable ? 4 : 0)
+            try caller.call(SysNr.mprotect, [m.start, m.size, UInt64(prot)])
+        }
+    }
+
+    func restoreSignalActions(_ caller: RemoteCaller, _ memory: ProcessMemory, scratch: UInt64) throws {
+        for a in bundle.state.signalActions {
+            try memory.write(scratch, bytes(of: [a.handler, a.flags, a.restorer, a.mask]))
+            try caller.call(SysNr.rtSigaction, [UInt64(a.signal), scratch, 0, 8])
+        }
+    }
+
+    func setMask(_ caller: RemoteCaller, _ memory: ProcessMemory, _ mask: UInt64, scratch: UInt64) throws {
+        try memory.write(scratch, bytes(of: [mask]))
+        try caller.call(SysNr.rtSigprocmask, [2, scratch, 0, 8])
+    }
+
+    /// The replayed process may only run calls that change itself; every other call the
+    /// tracer does not cancel fails with ENOSYS, so nothing reaches the host even by mistake.
+    func installSeccomp(_ caller: RemoteCaller, _ memory: ProcessMemory, scratch: UInt64) throws {
+        let allowed = SyscallTable.replayAllowedNumbers.map { Int32($0) }
+        var filter = [sock_filter](repeating: sock_filter(), count: 512)
+        let count = allowed.withUnsafeBufferPointer { vp_seccomp_allowlist(&filter, 512, $0.baseAddress, Int32($0.count)) }
+        guard count > 0 else { throw TraceError("seccomp filter too large") }
+        let program = filter.prefix(Int(count)).withUnsafeBytes { Array($0) }
+        try memory.write(scratch + 16, program)
+        try memory.write(scratch, bytes(of: [UInt64(count), scratch + 16]))
+        try expect(caller.call(SysNr.prctl, [38, 1, 0, 0, 0]) == 0, "set no_new_privs")
+        let r = try caller.call(SysNr.seccomp, [1, 1, scratch])  // SET_MODE_FILTER, FLAG_TSYNC
+        try expect(r == 0, "install the replay seccomp filter (result \(r))")
+    }
+
+    func expect(_ ok: Bool, _ what: String) throws {
+        if !ok { throw TraceError("replay set-up failed: could not \(what)") }
+    }
+}
+
+func bytes(of words: [UInt64]) -> [UInt8] {
+    words.flatMap { w in (0..<8).map { UInt8(truncatingIfNeeded: w >> (8 * UInt64($0))) } }
+}
+
+func hex(_ v: UInt64) -> String { String(v, radix: 16) }

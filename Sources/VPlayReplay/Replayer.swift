@@ -1,0 +1,472 @@
+import CVPlay
+import Glibc
+import Logging
+import VPlayBundle
+import VPlayKernel
+import VPlaySyscalls
+
+/// The result of a replay.
+public struct ReplayOutcome: Codable, Sendable {
+    public var reproduced: Bool
+    public var signal: Int32?
+    public var exitCode: Int32?
+    public var pc: UInt64?
+    public var faultAddress: UInt64?
+    /// Syscalls replayed.
+    public var syscalls: Int
+    /// Log events consumed, of `events`.
+    public var eventsReplayed: Int
+    public var events: Int
+    public var divergence: String?
+}
+
+struct Divergence: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+public struct ReplayOptions: Sendable {
+    /// Called with what the replayed program writes to its stdout (1) or stderr (2).
+    public var echo: (@Sendable (Int32, [UInt8]) -> Void)?
+    public init(echo: (@Sendable (Int32, [UInt8]) -> Void)? = nil) { self.echo = echo }
+}
+
+/// Replays a bundle's window: restores the window-start process and drives it through the log.
+public final class Replayer {
+    let bundle: VPlayBundle.Bundle
+    let options: ReplayOptions
+    let logger: Logger
+    var pid: Int32 = 0
+    var trampoline: UInt64 = 0
+    var threads: [Int32: ReplayThread] = [:]
+    var memory: ProcessMemory?
+    var index = 0
+    var syscalls = 0
+    var brk: UInt64 = 0
+    /// The end as replay saw it.
+    var endSignal: Int32?
+    var endExitCode: Int32?
+    var endRegisters: Registers?
+    var endFaultAddress: UInt64?
+
+    public init(bundle: VPlayBundle.Bundle, options: ReplayOptions = ReplayOptions(), logger: Logger) {
+        self.bundle = bundle
+        self.options = options
+        self.logger = logger
+    }
+
+    public func run() throws -> ReplayOutcome {
+        let built = try ReplayProcessBuilder(bundle: bundle).build()
+        pid = built.pid
+        threads = built.threads
+        trampoline = built.trampoline
+        brk = bundle.state.brk
+        defer { terminate() }
+        memory = try ProcessMemory(pid: pid)
+        var divergence: String?
+        do {
+            while index < bundle.log.count {
+                try step(bundle.log[index])
+                index += 1
+            }
+        } catch let d as Divergence {
+            divergence = "at log event \(index + 1) of \(bundle.log.count): \(d.description)"
+        } catch let e as KernelError {
+            divergence = "at log event \(index + 1) of \(bundle.log.count): \(e.description)"
+        } catch let e as TraceError {
+            divergence = "at log event \(index + 1) of \(bundle.log.count): \(e.description)"
+        }
+        if divergence == nil, let mismatch = compareEnd() { divergence = mismatch }
+        return ReplayOutcome(reproduced: divergence == nil, signal: endSignal, exitCode: endExitCode,
+                             pc: endRegisters?.rip, faultAddress: endFaultAddress, syscalls: syscalls,
+                             eventsReplayed: index, events: bundle.log.count, divergence: divergence)
+    }
+
+    func terminate() {
+        guard pid > 0 else { return }
+        kill(pid, SIGKILL)
+        for t in threads.values where !t.exited && t.realTid != pid { killAndReap(t.realTid) }
+        killAndReap(pid)
+    }
+
+    func thread(_ tid: Int32) throws -> ReplayThread {
+        guard let t = threads[tid] else { throw Divergence("the log names thread \(tid), which replay has not created") }
+        return t
+    }
+
+    // MARK: stepping
+
+    func step(_ event: LogEvent) throws {
+        switch event {
+        case .syscallEntry(let tid, _, let number, let args, _):
+            try enter(try thread(tid), number: number, args: args)
+        case .syscallExit(let tid, _, let number, let result, let writes):
+            try leave(try thread(tid), number: number, result: result, writes: writes)
+        case .signal(let tid, _, let signal, let info, let regs, let synchronous):
+            if synchronous {
+                try expectFault(try thread(tid), signal: signal, registers: regs)
+            } else {
+                try inject(try thread(tid), signal: signal, siginfo: info, registers: regs)
+            }
+        case .rdtsc(let tid, _, let pc, let value, let aux):
+            try answerTimestamp(try thread(tid), pc: pc, value: value, aux: aux)
+        case .threadStart(let tid, _, let parent):
+            try completeClone(parent: try thread(parent), child: tid)
+        case .processEnd(let tid, _, let status):
+            try finish(try thread(tid), status: status)
+        }
+    }
+
+    /// A stop of one thread, as replay sees it.
+    enum Stop {
+        case entry(Registers)
+        case exit(Registers)
+        case signal(Int32, Registers)
+        case exiting(Int32)
+        case ended(WaitStatus)
+    }
+
+    /// Resumes the thread and waits for its next stop. Only this thread runs meanwhile.
+    func advance(_ t: ReplayThread) throws -> Stop {
+        let sig = t.signalToDeliver
+        t.signalToDeliver = 0
+        t.atExitStop = false
+        try t.tracee.resumeSyscall(signal: sig)
+        while true {
+            guard let w = try waitForTask(t.realTid) else { throw Divergence("thread \(t.recordedTid) disappeared") }
+            switch w.status {
+            case .syscallStop:
+                let regs = try t.tracee.registers()
+                return try t.tracee.syscallStopKind() == .entry ? .entry(regs) : .exit(regs)
+            case .signalStop(let s):
+                return .signal(s, try t.tracee.registers())
+            case .event(.exit, _):
+                return .exiting(Int32(truncatingIfNeeded: try t.tracee.eventMessage()))
+            case .event(.clone, _):
+                try t.tracee.resumeSyscall()
+            case .exited, .signaled:
+                t.exited = true
+                return .ended(w.status)
+            case .event:
+                try t.tracee.resumeSyscall()
+            }
+        }
+    }
+
+    func describe(_ stop: Stop) -> String {
+        switch stop {
+        case .entry(let r):
+            return "entered \(SyscallTable.name(Int(Int64(bitPattern: r.origRax)))) at pc 0x\(hex(r.rip))"
+        case .exit(let r): return "returned from a syscall at pc 0x\(hex(r.rip))"
+        case .signal(let s, let r): return "received \(s == SIGSEGV ? "SIGSEGV" : "signal \(s)") at pc 0x\(hex(r.rip))"
+        case .exiting(let s): return "began to exit (status \(s))"
+        case .ended(let w): return "ended (\(w))"
+        }
+    }
+
+    func enter(_ t: ReplayThread, number: Int32, args: [UInt64]) throws {
+        let stop = try advance(t)
+        guard case .entry(var regs) = stop else {
+            throw Divergence("thread \(t.recordedTid) should have entered \(SyscallTable.name(Int(number))) but \(describe(stop))")
+        }
+        let actual = Int32(truncatingIfNeeded: Int64(bitPattern: regs.origRax))
+        let spec = SyscallTable.spec(Int(number))
+        let compared = spec?.args.count ?? 6
+        if actual != number || Array(regs.syscallArgs.prefix(compared)) != Array(args.prefix(compared)) {
+            throw Divergence("thread \(t.recordedTid) entered \(SyscallTable.name(Int(actual)))(\(regs.syscallArgs.prefix(compared).map { "0x" + hex($0) }.joined(separator: ", "))) where the recording has \(SyscallTable.name(Int(number)))(\(args.prefix(compared).map { "0x" + hex($0) }.joined(separator: ", ")))")
+        }
+        syscalls += 1
+        var call = PendingCall(number: number, args: args, emulated: true)
+        switch spec?.policy ?? .unsupported("unknown syscall") {
+        case .emulate:
+            break
+        case .reexecute:
+            call.emulated = false
+        case .memoryMap:
+            call.emulated = try prepareMemoryCall(&regs, number: number, thread: t)
+            call.brk = number == 12
+        case .clone:
+            call.emulated = !(try createsThread(number, args))
+        case .exec:
+            throw Divergence("the window contains an exec, which replay cannot re-run")
+        case .unsupported(let reason):
+            throw Divergence("\(SyscallTable.name(Int(number))) is not supported: \(reason)")
+        }
+        if call.emulated {
+            regs.origRax = UInt64(bitPattern: -1)
+            echoIfOutput(number, args)
+        }
+        try t.tracee.setRegisters(regs)
+        t.pending = call
+        if !call.emulated && (number == 60 || number == 231) { try let_exit(t) }
+    }
+
+    /// A thread that calls exit really exits now, so the kernel clears its tid for joiners.
+    func let_exit(_ t: ReplayThread) throws {
+        if t.realTid == pid { return }  // the group leader's exit is the process end; handled there
+        while !t.exited {
+            if case .exiting = try advance(t) { continue }
+        }
+    }
+
+    func echoIfOutput(_ number: Int32, _ args: [UInt64]) {
+        guard let echo = options.echo, number == 1, args[0] == 1 || args[0] == 2,
+              let memory, let bytes = try? memory.read(args[1], count: Int(min(args[2], 1 << 20))) else { return }
+        echo(Int32(args[0]), bytes)
+    }
+
+    func leave(_ t: ReplayThread, number: Int32, result: Int64, writes: [MemoryWrite]) throws {
+        guard let call = t.pending, call.number == number else {
+            throw Divergence("thread \(t.recordedTid) returns from \(SyscallTable.name(Int(number))) without having entered it")
+        }
+        var regs: Registers
+        if t.atExitStop {
+            regs = try t.tracee.registers()
+        } else {
+            let stop = try advance(t)
+            guard case .exit(let r) = stop else {
+                throw Divergence("thread \(t.recordedTid) should have returned from \(SyscallTable.name(Int(number))) but \(describe(stop))")
+            }
+            regs = r
+        }
+        t.pending = nil
+        t.atExitStop = true
+        if !call.emulated, number == 9 || number == 25, regs.result != result {
+            throw Divergence("\(SyscallTable.name(Int(number))) gave 0x\(hex(regs.rax)) in replay, 0x\(hex(UInt64(bitPattern: result))) when recorded")
+        }
+        if call.brk { try applyBrk(t, to: result) }
+        guard let memory else { return }
+        for w in writes { try memory.write(w.address, w.bytes) }
+        regs.rax = UInt64(bitPattern: result)
+        // A cancelled call has orig_rax -1; put the number back so the kernel's restart logic
+        // (for -ERESTART* results when a signal follows) sees the call as the recording did.
+        if call.emulated { regs.origRax = UInt64(number) }
+        if RestartErrno.isRestart(result), Int64(bitPattern: regs.origRax) >= 0, !nextEventIsSignal(for: t.recordedTid) {
+            regs = RestartErrno.restarted(regs)
+        }
+        try t.tracee.setRegisters(regs)
+    }
+
+    func nextEventIsSignal(for tid: Int32) -> Bool {
+        for e in bundle.log[(index + 1)...] where e.tid == tid {
+            if case .signal = e { return true }
+            return false
+        }
+        return false
+    }
+
+    // MARK: memory-map calls
+
+    /// Rewrites a memory-map call so that it recreates the recorded effect with anonymous
+    /// memory at the recorded address. Returns true when the call is answered from the log instead.
+    func prepareMemoryCall(_ regs: inout Registers, number: Int32, thread t: ReplayThread) throws -> Bool {
+        guard let result = recordedResult(of: t.recordedTid, number: number) else { return true }
+        if result < 0 && result > -4096 { return true }  // failed when recorded: just answer the error
+        switch number {
+        case 9:  // mmap: anonymous private memory, fixed at the recorded address
+            regs.rdi = UInt64(bitPattern: result)
+            regs.r10 = 0x32 | (regs.r10 & (0x100 | 0x4000 | 0x20000))
+            regs.r8 = UInt64(bitPattern: -1)
+            regs.r9 = 0
+            return false
+        case 25:  // mremap: fixed at the recorded address
+            regs.r10 |= 3
+            regs.r8 = UInt64(bitPattern: result)
+            return false
+        case 12:  // brk: answered from the log; the heap is grown or shrunk after it
+            return true
+        default:  // munmap, mprotect, madvise, mlock...: re-run as they are
+            return false
+        }
+    }
+
+    func recordedResult(of tid: Int32, number: Int32) -> Int64? {
+        for e in bundle.log[(index + 1)...] {
+            if case .syscallExit(let t, _, let n, let r, _) = e, t == tid {
+                return n == number ? r : nil
+            }
+        }
+        return nil
+    }
+
+    func applyBrk(_ t: ReplayThread, to newBreak: Int64) throws {
+        let target = UInt64(bitPattern: newBreak)
+        let oldEnd = (brk + 0xfff) & ~0xfff, newEnd = (target + 0xfff) & ~0xfff
+        if newEnd != oldEnd {
+            let caller = try RemoteCaller(t.tracee, syscallInstruction: trampoline, atEntryStop: false)
+            if newEnd > oldEnd {
+                let r = try caller.call(SysNr.mmap, [oldEnd, newEnd - oldEnd, 3, 0x32, UInt64(bitPattern: -1), 0])
+                guard r == Int64(oldEnd) else { throw Divergence("could not grow the replay heap to 0x\(hex(newEnd))") }
+            } else {
+                try caller.call(SysNr.munmap, [newEnd, oldEnd - newEnd])
+            }
+            try caller.finish(reissue: false)
+        }
+        brk = target
+    }
+
+    func createsThread(_ number: Int32, _ args: [UInt64]) throws -> Bool {
+        if number == 56 { return args[0] & 0x10000 != 0 }
+        if number == 435, let memory {  // clone3: flags are the first field of clone_args
+            return (try memory.readU64(args[0])) & 0x10000 != 0
+        }
+        return false
+    }
+
+    /// The recorded clone created `child`: finish the parent's real clone now and adopt the new thread.
+    func completeClone(parent: ReplayThread, child: Int32) throws {
+        guard threads[child] == nil else { return }
+        guard parent.pending != nil, parent.pending?.emulated == false else {
+            throw Divergence("thread \(child) appeared in the recording, but thread \(parent.recordedTid) is not in a clone")
+        }
+        let stop = try advance(parent)
+        guard case .exit(let regs) = stop, regs.result > 0 else {
+            throw Divergence("clone in thread \(parent.recordedTid) did not create a thread in replay: \(describe(stop))")
+        }
+        parent.atExitStop = true
+        let real = Int32(regs.result)
+        guard let w = try waitForTask(real), !w.status.isTerminal else { throw Divergence("replayed thread \(real) vanished") }
+        threads[child] = ReplayThread(recordedTid: child, realTid: real)
+    }
+
+    // MARK: signals
+
+    func expectFault(_ t: ReplayThread, signal: Int32, registers: Registers) throws {
+        let stop = try advance(t)
+        guard case .signal(let s, let regs) = stop, s == signal else {
+            throw Divergence("thread \(t.recordedTid) should have faulted with signal \(signal) at pc 0x\(hex(registers.rip)) but \(describe(stop))")
+        }
+        let diff = regs.differences(from: registers)
+        if !diff.isEmpty, !isFinalSignal() {
+            throw Divergence("signal \(signal) in thread \(t.recordedTid) came with other registers: \(diff.joined(separator: ", "))")
+        }
+        t.lastSignalRegisters = regs
+        t.lastSiginfo = try t.tracee.siginfo()
+        t.signalToDeliver = signal
+        t.atExitStop = false
+    }
+
+    func isFinalSignal() -> Bool {
+        if index + 1 < bundle.log.count, case .processEnd = bundle.log[index + 1] { return true }
+        return false
+    }
+
+    /// Delivers an asynchronous signal at the recorded point: right away when the thread is
+    /// already there, else at a hardware breakpoint on the recorded pc whose registers match.
+    func inject(_ t: ReplayThread, signal: Int32, siginfo: [UInt8], registers: Registers) throws {
+        let here = try t.tracee.registers()
+        if here.generalPurpose == registers.generalPurpose || t.atExitStop && here.rip == registers.rip && here.rax == registers.rax {
+            _ = vp_tgkill(pid, t.realTid, signal)
+            let stop = try advance(t)
+            guard case .signal(let s, _) = stop, s == signal else {
+                throw Divergence("signal \(signal) for thread \(t.recordedTid) did not arrive: \(describe(stop))")
+            }
+        } else {
+            try runToBreakpoint(t, registers: registers)
+        }
+        try t.tracee.setSiginfo(siginfo)
+        t.lastSignalRegisters = try t.tracee.registers()
+        t.lastSiginfo = siginfo
+        t.signalToDeliver = signal
+    }
+
+    func runToBreakpoint(_ t: ReplayThread, registers: Registers) throws {
+        try t.tracee.setDebugRegister(0, registers.rip)
+        try t.tracee.setDebugRegister(7, 1)
+        defer { try? t.tracee.setDebugRegister(7, 0) }
+        for _ in 0..<50_000_000 {
+            let stop = try advance(t)
+            guard case .signal(SIGTRAP, let regs) = stop, regs.rip == registers.rip else {
+                throw Divergence("thread \(t.recordedTid) never reached pc 0x\(hex(registers.rip)) with the recorded registers, where an asynchronous signal arrived; instead it \(describe(stop))")
+            }
+            if regs.generalPurpose == registers.generalPurpose { return }
+        }
+        throw Divergence("the asynchronous signal point 0x\(hex(registers.rip)) was passed too often without matching registers")
+    }
+
+    func answerTimestamp(_ t: ReplayThread, pc: UInt64, value: UInt64, aux: UInt32?) throws {
+        let stop = try advance(t)
+        guard case .signal(SIGSEGV, var regs) = stop, regs.rip == pc else {
+            throw Divergence("thread \(t.recordedTid) should have executed rdtsc at pc 0x\(hex(pc)) but \(describe(stop))")
+        }
+        regs.rax = value & 0xffff_ffff
+        regs.rdx = value >> 32
+        if let aux {
+            regs.rcx = UInt64(aux)
+            regs.rip += 3
+        } else {
+            regs.rip += 2
+        }
+        try t.tracee.setRegisters(regs)
+    }
+
+    // MARK: the end
+
+    func finish(_ t: ReplayThread, status: Int32) throws {
+        let signal = status & 0x7f
+        if signal != 0 {
+            endSignal = nil
+            endRegisters = t.lastSignalRegisters
+            if t.lastSiginfo.count >= 24, [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP].contains(signal) {
+                endFaultAddress = t.lastSiginfo.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 16, as: UInt64.self) }
+            }
+        }
+        switch try drainExit(first: t) {
+        case .signaled(let s, _):
+            endSignal = s
+            if signal == 0 { throw Divergence("the replayed process died of signal \(s) instead of exiting") }
+        case .exited(let code):
+            endExitCode = code
+            if signal != 0 { throw Divergence("the replayed process exited with code \(code) instead of dying of signal \(signal)") }
+        default:
+            throw Divergence("the replayed process did not end")
+        }
+    }
+
+    /// Lets the process end as it did when recorded (the fatal signal or the exit call of `first`
+    /// goes ahead), resuming every thread through its exit stop. Returns the group leader's status.
+    func drainExit(first: ReplayThread) throws -> WaitStatus {
+        let sig = first.signalToDeliver
+        first.signalToDeliver = 0
+        try first.tracee.resumeSyscall(signal: sig)
+        for t in threads.values where t !== first && !t.exited { try? t.tracee.resume() }
+        let ours = Set(threads.values.map(\.realTid))
+        while let w = try waitForTask(-1) {
+            guard ours.contains(w.tid) else { continue }
+            if w.status.isTerminal {
+                threads.values.first { $0.realTid == w.tid }?.exited = true
+                if w.tid == pid { return w.status }
+                continue
+            }
+            if case .event(.exit, _) = w.status, w.tid == first.realTid, endSignal == nil, endRegisters == nil {
+                endRegisters = try? first.tracee.registers()
+            }
+            try? Tracee(w.tid).resume()
+        }
+        throw Divergence("the replayed process vanished without an exit status")
+    }
+
+    /// Differences between the replayed end and the recorded one, or nil when reproduced.
+    func compareEnd() -> String? {
+        let crash = bundle.manifest.crash
+        if let s = crash.signal {
+            guard endSignal == s else { return "replay ended without signal \(s)" }
+            guard let regs = endRegisters else { return "no registers at the replayed signal" }
+            if regs.rip != crash.pc {
+                return "signal \(s) arrived at pc 0x\(hex(regs.rip)), recorded at 0x\(hex(crash.pc))"
+            }
+            if let recorded = crash.threads.first(where: { $0.tid == crash.tid })?.registers {
+                let diff = regs.differences(from: recorded)
+                if !diff.isEmpty { return "registers differ at the end: \(diff.joined(separator: ", "))" }
+            }
+            if let fa = crash.faultAddress, fa != endFaultAddress ?? 0 {
+                return "fault address 0x\(hex(endFaultAddress ?? 0)) differs from recorded 0x\(hex(fa))"
+            }
+            return nil
+        }
+        guard endExitCode == crash.exitCode else {
+            return "replay ended with exit code \(endExitCode.map(String.init) ?? "none"), recorded \(crash.exitCode.map(String.init) ?? "none")"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,127 @@
+// The public face of the one syscall table. The data lives in Entries.swift (declarative
+// entries), Irregular.swift (calls whose writes need code) and Names.swift (the x86_64 ABI).
+
+public enum SyscallTableError: Error, CustomStringConvertible, Equatable {
+    /// The call's effects on user memory cannot be described: recording must log it as
+    /// unsupported and replay must stop there.
+    case unsupported(name: String, reason: String)
+    /// The tracee reader returned fewer bytes than asked for while following an indirection.
+    case shortRead(address: UInt64, wanted: Int, got: Int)
+
+    public var description: String {
+        switch self {
+        case .unsupported(let name, let reason):
+            return "unsupported system call \(name): \(reason)"
+        case .shortRead(let address, let wanted, let got):
+            return "short read of tracee memory at 0x\(String(address, radix: 16)): wanted \(wanted) bytes, got \(got)"
+        }
+    }
+}
+
+public enum SyscallTable {
+    /// Spec for an x86_64 syscall number, nil if the number is not part of the ABI.
+    /// A named call without a full entry gets an `.unsupported` policy and no argument kinds.
+    public static func spec(_ number: Int) -> SyscallSpec? {
+        guard let name = knownName(number) else { return nil }
+        if let entry = entry(number) {
+            return SyscallSpec(number: number, name: name, args: entry.args, policy: entry.policy)
+        }
+        return SyscallSpec(number: number, name: name, args: [], policy: .unsupported(unknownWrites(name)))
+    }
+
+    /// Name for any number ("syscall_NNN" when unknown), used in errors.
+    public static func name(_ number: Int) -> String {
+        knownName(number) ?? "syscall_\(number)"
+    }
+
+    public static func number(_ name: String) -> Int? {
+        numbersByName[name]
+    }
+
+    /// Every region of user memory the kernel wrote when this call returned `result`
+    /// (the raw rax value as signed; -4095...-1 is an error). Uses `memory` to follow
+    /// indirections (iovec arrays, msghdr, out-lengths, ...). Null pointers and empty
+    /// regions are never reported.
+    public static func writtenRegions(number: Int, args: [UInt64], result: Int64,
+                                      memory: TraceeMemoryReader) throws -> [WrittenRegion] {
+        let name = name(number)
+        // A call the kernel does not implement did nothing at all, whatever vplay knows of it.
+        if result == -Errno.ENOSYS { return [] }
+        guard let entry = entry(number) else {
+            let reason = knownName(number) == nil ? "not an x86_64 system call" : unknownWrites(name)
+            throw SyscallTableError.unsupported(name: name, reason: reason)
+        }
+        if case .unsupported(let reason) = entry.policy {
+            throw SyscallTableError.unsupported(name: name, reason: reason)
+        }
+        let call = Call(number: number, name: name, args: args, result: result, memory: memory)
+        return try entry.outs.flatMap { try $0.regions(in: call) }.filter { $0.length > 0 && $0.address != 0 }
+    }
+
+    /// Indices of arguments that are input strings to log for decoding (paths etc.).
+    public static func inputStringArgs(_ number: Int) -> [Int] {
+        guard let entry = entry(number) else { return [] }
+        return entry.args.indices.filter { entry.args[$0] == .path || entry.args[$0] == .string }
+    }
+
+    /// Syscall numbers that replay lets through for real: every `.reexecute` and `.memoryMap`
+    /// call, plus clone/clone3 (threads are re-created) and the exits. Used to build the
+    /// seccomp allow-list of the replayed process. fork and vfork are not in it: processes
+    /// are emulated.
+    public static let replayAllowedNumbers: [Int] = {
+        var allowed = Set(entriesByNumber.indices.filter { number in
+            guard let policy = entriesByNumber[number]?.policy else { return false }
+            return policy == .reexecute || policy == .memoryMap
+        })
+        for name in ["clone", "clone3", "exit", "exit_group", "rt_sigreturn"] {
+            if let number = numbersByName[name] { allowed.insert(number) }
+        }
+        return allowed.sorted()
+    }()
+
+    // MARK: Lookup
+
+    static func knownName(_ number: Int) -> String? {
+        names.indices.contains(number) ? names[number] : nil
+    }
+
+    static func entry(_ number: Int) -> Entry? {
+        entriesByNumber.indices.contains(number) ? entriesByNumber[number] : nil
+    }
+
+    static func unknownWrites(_ name: String) -> String {
+        "vplay does not know what \(name) writes"
+    }
+
+    static let numbersByName: [String: Int] = {
+        var map: [String: Int] = [:]
+        for (number, name) in names.enumerated() { if let name { map[name] = number } }
+        return map
+    }()
+
+    /// Entries indexed by number. An entry naming a call missing from the ABI list is a bug
+    /// in the table itself; the tests check every entry resolves.
+    static let entriesByNumber: [Entry?] = {
+        var table = [Entry?](repeating: nil, count: names.count)
+        for entry in entries {
+            if let number = numbersByName[entry.name] { table[number] = entry }
+        }
+        return table
+    }()
+}
+
+/// Linux errno values the table's rules depend on (results are their negatives).
+enum Errno {
+    static let EINTR: Int64 = 4
+    static let E2BIG: Int64 = 7
+    static let EFAULT: Int64 = 14
+    static let EINVAL: Int64 = 22
+    static let ENOSYS: Int64 = 38
+    static let EOVERFLOW: Int64 = 75
+    // Kernel-internal codes a tracer sees at the syscall-exit stop of an interrupted call,
+    // before signal delivery turns them into EINTR or a restart.
+    static let ERESTARTSYS: Int64 = 512
+    static let ERESTARTNOINTR: Int64 = 513
+    static let ERESTARTNOHAND: Int64 = 514
+    static let ERESTART_RESTARTBLOCK: Int64 = 516
+}

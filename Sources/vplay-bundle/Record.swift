@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import Logging
+import VPlayRecord
+
+struct Record: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a command under recording; write a bundle for each process that ends abnormally.",
+        discussion: "Exit status is the command's (128+N when killed by signal N); 2 when recording cannot start.")
+
+    @Option(help: "Seconds of history to keep (between one and two windows are kept).")
+    var window: Double = 2
+
+    @Option(help: "Directory for bundles.")
+    var output: String = "."
+
+    @Option(name: .customLong("on-exit-code"), help: "Also write a bundle when a process exits with this code (repeatable).")
+    var exitCodes: [Int32] = []
+
+    @Option(help: "CPU to pin the recorder and the recorded tree to (-1: do not pin).")
+    var cpu: Int32 = 0
+
+    @Argument(parsing: .captureForPassthrough, help: "The command to run, after --.")
+    var command: [String] = []
+
+    func validate() throws {
+        if command.first == "--" { return }
+        if command.isEmpty { throw ValidationError("missing command: vplay-bundle record [options] -- COMMAND [ARG...]") }
+        guard window > 0 else { throw ValidationError("--window must be positive") }
+    }
+
+    func run() throws {
+        var argv = command
+        if argv.first == "--" { argv.removeFirst() }
+        guard !argv.isEmpty else { throw fail("missing command after --") }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: output, isDirectory: &isDir), isDir.boolValue else {
+            throw fail("output directory \(output) does not exist")
+        }
+        var options = RecordOptions(command: argv)
+        options.window = window
+        options.outputDirectory = output
+        options.exitCodes = Set(exitCodes)
+        options.cpu = cpu >= 0 ? cpu : nil
+        let recorder = Recorder(options: options, logger: Logger(label: "vplay.record"))
+        recorder.onBundle = { bundle in
+            FileHandle.standardError.write(Data("vplay: wrote bundle \(bundle.path)\n".utf8))
+        }
+        let status: Int32
+        do {
+            status = try recorder.run()
+        } catch {
+            throw fail("\(error)")
+        }
+        throw ExitCode(status)
+    }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import Logging
+import VPlayBundle
+import VPlayRecord
+import VPlayReplay
+
+/// Exit statuses: 0 success / reproduced, 1 not reproduced or problems found, 2 bad input.
+enum ExitStatus {
+    static let notReproduced: Int32 = 1
+    static let badInput: Int32 = 2
+}
+
+@main
+struct VPlayBundleTool {
+    static func main() {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = Logger.Level(rawValue: Foundation.ProcessInfo.processInfo.environment["VPLAY_LOG"] ?? "") ?? .notice
+            return handler
+        }
+        do {
+            var command = try Tool.parseAsRoot()
+            try command.run()
+        } catch let exit as ExitCode {
+            Foundation.exit(exit.rawValue)
+        } catch {
+            let code = Tool.exitCode(for: error)
+            if code == .success {
+                print(Tool.fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            FileHandle.standardError.write(Data("vplay-bundle: \(Tool.fullMessage(for: error))\n".utf8))
+            Foundation.exit(ExitStatus.badInput)
+        }
+    }
+}
+
+struct Tool: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vplay-bundle",
+        abstract: "Record a process tree and replay the last seconds before it crashed.",
+        discussion: "Exit status: 0 success, 1 replay did not reproduce / verification found problems, 2 bad input.",
+        version: vplayVersion,
+        subcommands: [Record.self, Replay.self, Inspect.self])
+}
+
+func fail(_ message: String) -> ExitCode {
+    FileHandle.standardError.write(Data("vplay-bundle: \(message)\n".utf8))
+    return ExitCode(ExitStatus.badInput)
+}
+
+/// Loads a bundle or exits 2 with the reader's message.
+func loadBundle(_ path: String) throws -> VPlayBundle.Bundle {
+    do {
+        return try BundleReader.read(path: path)
+    } catch {
+        throw fail("\(error)")
+    }
+}

@@ -1,0 +1,105 @@
+// Bad input: missing, truncated, corrupted and random-byte bundles, bad arguments.
+// Each must give exit status 2 with one clear message on stderr, and never crash the tool.
+// (Unknown format versions are covered by the VPlayBundle unit tests.)
+
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension EndToEndTests {
+    @Test("a missing bundle file")
+    func missingBundle() throws {
+        _ = try Locations.vplayBundle()
+        let missing = "/tmp/vplay-e2e-does-not-exist-\(getpid()).vplay"
+        for command in ["replay", "inspect"] {
+            let r = try VPlay.run([command, missing], timeout: 30)
+            expectCleanError(r, "\(command) of a missing file")
+            #expect(r.stderr.contains(missing), "\(command): the message should name the file:\n\(r)")
+        }
+    }
+
+    @Test("a file of random bytes")
+    func randomBytes() throws {
+        _ = try Locations.vplayBundle()
+        let ws = try Workspace("random_bytes")
+        defer { ws.remove() }
+        var gen = SystemRandomNumberGenerator()
+        let junk = try ws.write("junk.vplay", bytes: (0..<65536).map { _ in UInt8.random(in: 0...255, using: &gen) })
+        let empty = try ws.write("empty.vplay", "")
+        for file in [junk, empty] {
+            for command in [["replay", file], ["replay", file, "--json"], ["inspect", file], ["inspect", file, "--json"]] {
+                expectCleanError(try VPlay.run(command, timeout: 30), command.joined(separator: " "))
+            }
+        }
+    }
+
+    @Test("truncated and corrupted bundles")
+    func damagedBundles() throws {
+        let ws = try Workspace("damaged")
+        defer { ws.remove() }
+        try Prerequisites.require()
+        let program = try ws.compile("file_input")
+        let input = try ws.write("input.txt", "damage me\n")
+        let rec = try VPlay.record([program, input], in: ws)
+        let bundle = try #require(try ws.bundles().first, "could not record a bundle to damage:\n\(rec)")
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: bundle)))
+        try #require(bytes.count > 4096, "bundle is implausibly small (\(bytes.count) bytes)")
+
+        // Cut in half.
+        let truncated = try ws.write("truncated.vplay", bytes: Array(bytes[..<(bytes.count / 2)]))
+        // Flip 32 bytes spread over ~1.3 KiB in the middle (more than a tar block, so some
+        // of them land in checksummed data whatever the layout).
+        var flipped = bytes
+        for k in 0..<32 { flipped[bytes.count / 2 + k * 41] ^= 0xA5 }
+        let corrupted = try ws.write("corrupted.vplay", bytes: flipped)
+
+        for (label, file) in [("truncated", truncated), ("corrupted", corrupted)] {
+            expectCleanError(try VPlay.run(["replay", file], timeout: 60), "replay of a \(label) bundle")
+            expectCleanError(try VPlay.run(["replay", file, "--json"], timeout: 60), "replay --json of a \(label) bundle")
+            expectCleanError(try VPlay.run(["inspect", file, "--json"], timeout: 60), "inspect of a \(label) bundle")
+        }
+        // The undamaged original is still fine.
+        _ = try VPlay.inspect(bundle)
+    }
+
+    @Test("bad arguments")
+    func badArguments() throws {
+        _ = try Locations.vplayBundle()
+        let cases: [[String]] = [
+            [],                                          // no subcommand
+            ["no-such-subcommand"],
+            ["replay"],                                  // missing BUNDLE
+            ["inspect"],
+            ["record"],                                  // missing COMMAND
+            ["record", "--"],
+            ["record", "--window", "abc", "--", "/bin/true"],
+            ["record", "--window", "-1", "--", "/bin/true"],
+            ["record", "--on-exit-code", "x", "--", "/bin/true"],
+            ["replay", "a.vplay", "--no-such-flag"],
+        ]
+        for args in cases {
+            let r = try VPlay.run(args, cwd: "/tmp", timeout: 30)
+            expectCleanError(r, "vplay-bundle \(args.joined(separator: " "))")
+        }
+    }
+}
+
+extension EndToEndTests {
+    /// The harness itself: a hung command and what it started are killed at the timeout,
+    /// by the process group the harness created for it (never by name).
+    @Test("the test watchdog kills a hung command and its children")
+    func watchdog() throws {
+        let r = try runProcess("/bin/sh", ["-c", "sleep 300 & echo $!; wait"], timeout: 1)
+        #expect(r.timedOut)
+        #expect(r.signal == SIGKILL, "\(r)")
+        let child = try #require(pid_t(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(r)")
+        usleep(200_000)
+        // Gone, or a zombie waiting for init to reap it: in no case still sleeping.
+        let state = (try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8))?
+            .split(separator: ")").last?.split(separator: " ").first
+        #expect(state == nil || state == "Z" || state == "X", "background child \(child) survived: state \(state ?? "-")")
+    }
+}

@@ -1,0 +1,49 @@
+// The rolling window: a long, syscall-heavy run keeps only the last one or two windows of log.
+
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension EndToEndTests {
+    /// `long_run 20` and `long_run 6` recorded with `--window 2`.
+    ///
+    /// The recorder rotates every `window` seconds and keeps the last two windows, so at the
+    /// crash its log covers between `window` and `2 × window` seconds, whatever the run length.
+    /// Bounds asserted:
+    /// - `window.duration` of both bundles is in [window, 2 × window + 1 s] (1 s slack for
+    ///   rotation latency and bundle start-up).
+    /// - Both logs come from the same steady syscall rate and each covers 2–4 s, so the
+    ///   20 s bundle's `log.syscalls` is at most 2 × the 6 s one's, plus 25 % for rate jitter:
+    ///   ≤ 2.5 ×. A recorder that kept the whole run would be at ≈ 20/6 ≈ 3.3 × or more.
+    @Test("long run with --window 2: the log covers 1 to 2 windows", .timeLimit(.minutes(5)))
+    func longRunWindow() throws {
+        let window = 2.0
+        let ws = try Workspace("long_run")
+        defer { ws.remove() }
+
+        func run(_ seconds: Int) throws -> ScenarioOutcome {
+            try FileManager.default.removeItem(atPath: ws.bundleDirectory)
+            try FileManager.default.createDirectory(atPath: ws.bundleDirectory, withIntermediateDirectories: true)
+            return try runScenario("long_run", in: ws, arguments: ["\(seconds)"],
+                                   status: 128 + SIGSEGV, ending: .signal(SIGSEGV),
+                                   options: ["--window", "2"], window: window,
+                                   nativeRun: false, recordTimeout: Double(seconds) + 60, replayTimeout: 90)
+        }
+        let short = try run(6)
+        let long = try run(20)
+
+        let m6 = try #require(short.manifests.first), m20 = try #require(long.manifests.first)
+        for (label, m) in [("6 s", m6), ("20 s", m20)] {
+            let duration = try #require(m["window.duration"]?.double, "\(label): window.duration missing: \(m)")
+            #expect(duration >= window, "\(label): the log must cover at least one window (\(duration) s)")
+            #expect(duration <= 2 * window + 1.0, "\(label): the log must cover at most two windows (\(duration) s)")
+        }
+        let s6 = try #require(m6["log.syscalls"]?.int), s20 = try #require(m20["log.syscalls"]?.int)
+        #expect(s6 > 0 && s20 > 0)
+        #expect(Double(s20) <= 2.5 * Double(s6),
+                "the 20 s bundle logs \(s20) syscalls vs \(s6) for 6 s: the window is not bounded")
+    }
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Recording overhead: native wall time vs `vplay-bundle record` wall time.
+#
+# Usage: examples/bench.sh      (VPLAY_BUNDLE=/path/to/vplay-bundle skips the release build)
+#
+# Builds vplay in release mode, then runs each workload natively and under
+# `vplay-bundle record --output TMP -- …`, both pinned to CPU 0 with `taskset -c 0`
+# (the recorder and the recorded tree share one CPU, as recommended in DESIGN.md):
+#   getppid      1,000,000 getppid syscalls (examples/getppid_loop.c): the worst case
+#   xz           xz -T1 -3 of 30 MB of generated, semi-compressible text: mostly CPU
+#   tar          tar c /usr/include > /dev/null: many small file syscalls
+#                (GNU tar does not read file contents when the archive is /dev/null,
+#                so this is open/stat/getdents-heavy)
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+if [[ -n "${VPLAY_BUNDLE:-}" ]]; then
+    vplay="$VPLAY_BUNDLE"   # an already built vplay-bundle
+else
+    echo "building release…" >&2
+    swift build -c release >&2
+    vplay="$(swift build -c release --show-bin-path)/vplay-bundle"
+fi
+
+work="$(mktemp -d /tmp/vplay-bench-XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+gcc -O2 -o "$work/getppid_loop" examples/getppid_loop.c
+
+# 30 MB of text: repeated vocabulary plus pseudo-random numbers (compresses ~3-5x).
+awk 'BEGIN {
+    srand(42); split("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu", w, " ");
+    target = 30 * 1024 * 1024; n = 0;
+    while (n < target) {
+        line = sprintf("%08d %s %s %s value=%d checksum=%x\n", NR++, w[int(rand()*12)+1],
+                       w[int(rand()*12)+1], w[int(rand()*12)+1], int(rand()*1000000), int(rand()*4294967295));
+        printf "%s", line; n += length(line);
+    }
+}' > "$work/data.txt"
+
+now() { date +%s.%N; }
+
+# time_cmd LOG CMD... : wall seconds of CMD (stdout to /dev/null), or FAILED.
+time_cmd() {
+    local log="$1"; shift
+    local t0 t1
+    t0=$(now)
+    if "$@" > /dev/null 2>> "$log"; then :; else
+        local rc=$?
+        echo "exit status $rc" >> "$log"
+        # A crash-free workload must exit 0 both natively and recorded.
+        echo FAILED; return
+    fi
+    t1=$(now)
+    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }'
+}
+
+bench() {
+    local name="$1"; shift
+    rm -rf "$work/bundles"; mkdir -p "$work/bundles"
+    local native recorded ratio
+    native=$(time_cmd "$work/native.log" taskset -c 0 "$@")
+    recorded=$(time_cmd "$work/record.log" taskset -c 0 "$vplay" record --output "$work/bundles" -- "$@")
+    if [[ "$native" == FAILED || "$recorded" == FAILED ]]; then
+        ratio="-"
+    else
+        ratio=$(awk -v a="$native" -v b="$recorded" 'BEGIN { if (a > 0) printf "%.1fx", b / a; else print "-" }')
+    fi
+    printf '%-34s %10s %12s %8s\n' "$name" "$native" "$recorded" "$ratio"
+}
+
+printf '%-34s %10s %12s %8s\n' "workload" "native s" "recorded s" "ratio"
+printf '%-34s %10s %12s %8s\n' "--------" "--------" "----------" "-----"
+bench "getppid x 1,000,000" "$work/getppid_loop" 1000000
+bench "xz -T1 -3 (30 MB text)" xz -T1 -3 -c "$work/data.txt"
+bench "tar c /usr/include > /dev/null" tar c /usr/include
+
+if [[ -s "$work/record.log" ]]; then
+    echo; echo "vplay-bundle messages:"; tail -n 20 "$work/record.log"
+fi
