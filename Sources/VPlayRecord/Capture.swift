@@ -15,7 +15,7 @@ extension Recorder {
         let signal = status & 0x7f
         let crashTid = crashingThread(process, signal: signal) ?? endingThread.tid
         var log = base.log
-        if base !== current { log += current.log }
+        if base !== current { log += current.log.dropFirst(current.syntheticPrefix) }
         let endTime = monotonicNanos() &- base.startNanos
         log.append(.processEnd(tid: crashTid, time: endTime, status: status))
 

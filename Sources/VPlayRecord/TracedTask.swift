@@ -33,6 +33,9 @@ final class Window {
     var state: ProcessState
     var log: [LogEvent] = []
     var logBytes = 0
+    /// Entries logged at window start for threads caught inside a call; they stand in for
+    /// entries the previous window already holds, so they are dropped when both are replayed.
+    var syntheticPrefix = 0
 
     init(startNanos: UInt64, reason: String, shadow: Int32?, state: ProcessState) {
         self.startNanos = startNanos

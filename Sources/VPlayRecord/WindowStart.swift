@@ -64,6 +64,7 @@ extension Recorder {
             if (try? Tracee(tid).syscallStopKind()) == .exit, let entry = threads[tid]?.lastEntry,
                case .syscallEntry(let t, _, let n, let a, let s) = entry {
                 window.log.append(.syscallEntry(tid: t, time: 0, number: n, args: a, strings: s))
+                window.syntheticPrefix += 1
             }
         }
         return true

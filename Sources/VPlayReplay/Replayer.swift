@@ -56,6 +56,8 @@ public final class Replayer {
     }
 
     public func run() throws -> ReplayOutcome {
+        // One CPU for tracer and tracee: a ptrace round trip across CPUs costs ~8x (DESIGN.md).
+        _ = vp_pin_cpu(0, 0)
         let built = try ReplayProcessBuilder(bundle: bundle).build()
         pid = built.pid
         threads = built.threads

@@ -113,7 +113,7 @@ extension EndToEndTests {
                 return pid_t(rec.stdout[r].split(separator: " ")[1])
             })
         #expect(outcome.manifests.first?["crash.faultAddress"].map { $0.isNull } ?? true,
-                "an exit has no fault address: \(outcome.manifests)")
+                "an exit has no fault address: \(outcome.manifests.map(\.brief))")
     }
 }
 

@@ -400,6 +400,14 @@ enum JSON: Decodable, CustomStringConvertible {
         }
     }
 
+    /// The fields a failure message needs (a full manifest holds kilobytes of register state).
+    var brief: String {
+        let keys = ["crash.signal", "crash.exitCode", "crash.pc", "crash.faultAddress", "window.seconds",
+                    "window.duration", "log.syscalls", "memory.savedBytes", "memory.residentBytes",
+                    "verified", "warnings", "reproduced", "signal", "exitCode", "pc", "syscalls", "divergence"]
+        return "{" + keys.compactMap { k in self[k].map { "\(k): \($0)" } }.joined(separator: ", ") + "}"
+    }
+
     var description: String {
         switch self {
         case .null: return "null"
@@ -444,7 +452,7 @@ enum VPlay {
     /// `replay BUNDLE --json` from an empty directory; returns the process result and the JSON.
     static func replay(_ bundle: String, in ws: Workspace, timeout: Double = 60) throws -> (ProcessResult, JSON) {
         let r = try run(["replay", bundle, "--json"], cwd: ws.replayDirectory, timeout: timeout)
-        #expect(!r.timedOut, "replay timed out after \(timeout) s:\n\(r)")
+        guard !r.timedOut else { throw E2EError("replay timed out after \(timeout) s (killed):\n\(r)") }
         guard r.signal == nil else { throw E2EError("vplay-bundle replay crashed:\n\(r)") }
         return (r, try JSON.parse(r.stdout))
     }
@@ -536,23 +544,24 @@ func runScenario(
     let manifest = try VPlay.inspect(bundle)
     switch ending {
     case .signal(let sig):
-        #expect(manifest["crash.signal"]?.int == Int(sig), "crash.signal: \(manifest)")
-        #expect(manifest["crash.exitCode"]?.isNull == true, "crash.exitCode must be null for a signal: \(manifest)")
+        #expect(manifest["crash.signal"]?.int == Int(sig), "crash.signal: \(manifest.brief)")
+        #expect(manifest["crash.exitCode"]?.isNull == true, "crash.exitCode must be null for a signal: \(manifest.brief)")
     case .exitCode(let code):
-        #expect(manifest["crash.signal"]?.isNull == true, "crash.signal must be null for an exit code: \(manifest)")
-        #expect(manifest["crash.exitCode"]?.int == Int(code), "crash.exitCode: \(manifest)")
+        #expect(manifest["crash.signal"]?.isNull == true, "crash.signal must be null for an exit code: \(manifest.brief)")
+        #expect(manifest["crash.exitCode"]?.int == Int(code), "crash.exitCode: \(manifest.brief)")
     }
     let pc = manifest["crash.pc"]?.uint64
-    #expect(pc != nil && pc != 0, "crash.pc must be a non-zero address: \(manifest)")
+    #expect(pc != nil && pc != 0, "crash.pc must be a non-zero address: \(manifest.brief)")
     if case .signal(SIGSEGV) = ending, let expected = announcedFaultAddress(in: rec.stdout) {
         #expect(manifest["crash.faultAddress"]?.uint64 == expected,
-                "crash.faultAddress must be the address the program wrote to (0x\(String(expected, radix: 16))): \(manifest)")
+                "crash.faultAddress must be the address the program wrote to (0x\(String(expected, radix: 16))): \(manifest.brief)")
     }
-    #expect(manifest["window.seconds"]?.double == window, "window.seconds: \(manifest)")
-    #expect((manifest["log.syscalls"]?.int ?? -1) >= 1, "log.syscalls: \(manifest)")
-    let saved = manifest["memory.savedBytes"]?.uint64, resident = manifest["memory.residentBytes"]?.uint64
-    #expect(saved != nil && saved! > 0, "memory.savedBytes: \(manifest)")
-    #expect(resident != nil && saved != nil && saved! <= resident!, "memory.savedBytes ≤ residentBytes: \(manifest)")
+    #expect(manifest["window.seconds"]?.double == window, "window.seconds: \(manifest.brief)")
+    #expect((manifest["log.syscalls"]?.int ?? -1) >= 1, "log.syscalls: \(manifest.brief)")
+    // savedBytes may exceed residentBytes (pages first read inside the window are saved but
+    // were not resident at its start), so only presence is checked.
+    #expect((manifest["memory.savedBytes"]?.uint64 ?? 0) > 0, "memory.savedBytes: \(manifest.brief)")
+    #expect(manifest["memory.residentBytes"]?.uint64 != nil, "memory.residentBytes: \(manifest.brief)")
 
     try beforeReplay?(rec, bundle)
 

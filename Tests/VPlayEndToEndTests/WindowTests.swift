@@ -37,11 +37,12 @@ extension EndToEndTests {
 
         let m6 = try #require(short.manifests.first), m20 = try #require(long.manifests.first)
         for (label, m) in [("6 s", m6), ("20 s", m20)] {
-            let duration = try #require(m["window.duration"]?.double, "\(label): window.duration missing: \(m)")
+            let duration = try #require(m["window.duration"]?.double, "\(label): window.duration missing: \(m.brief)")
             #expect(duration >= window, "\(label): the log must cover at least one window (\(duration) s)")
             #expect(duration <= 2 * window + 1.0, "\(label): the log must cover at most two windows (\(duration) s)")
         }
         let s6 = try #require(m6["log.syscalls"]?.int), s20 = try #require(m20["log.syscalls"]?.int)
+        print("long_run --window 2: 6 s run → \(m6.brief); 20 s run → \(m20.brief)")
         #expect(s6 > 0 && s20 > 0)
         #expect(Double(s20) <= 2.5 * Double(s6),
                 "the 20 s bundle logs \(s20) syscalls vs \(s6) for 6 s: the window is not bounded")
