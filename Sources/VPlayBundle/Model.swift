@@ -134,11 +134,15 @@ public enum LogEvent: Equatable, Sendable {
     case threadStart(tid: Int32, time: UInt64, parent: Int32)
     /// The process ended: exit status as wait(2) reports it.
     case processEnd(tid: Int32, time: UInt64, status: Int32)
+    /// The thread ran `nanos` of CPU time since its previous stop. Logged before an
+    /// asynchronous signal, so replay can run freely most of the way to the signal point
+    /// before it starts comparing registers at a breakpoint (no performance counters here).
+    case cpuTime(tid: Int32, time: UInt64, nanos: UInt64)
 
     public var tid: Int32 {
         switch self {
         case .syscallEntry(let t, _, _, _, _), .syscallExit(let t, _, _, _, _), .signal(let t, _, _, _, _, _),
-             .rdtsc(let t, _, _, _, _), .threadStart(let t, _, _), .processEnd(let t, _, _):
+             .rdtsc(let t, _, _, _, _), .threadStart(let t, _, _), .processEnd(let t, _, _), .cpuTime(let t, _, _):
             return t
         }
     }
@@ -146,7 +150,7 @@ public enum LogEvent: Equatable, Sendable {
     public var time: UInt64 {
         switch self {
         case .syscallEntry(_, let t, _, _, _), .syscallExit(_, let t, _, _, _), .signal(_, let t, _, _, _, _),
-             .rdtsc(_, let t, _, _, _), .threadStart(_, let t, _), .processEnd(_, let t, _):
+             .rdtsc(_, let t, _, _, _), .threadStart(_, let t, _), .processEnd(_, let t, _), .cpuTime(_, let t, _):
             return t
         }
     }

@@ -80,3 +80,12 @@ public enum ProcFS {
         return entries.map { ($0 >> 62) & 3 != 0 }
     }
 }
+
+/// CPU time (ns) a thread of another process has used, from its per-thread CPU clock.
+public func threadCPUNanos(_ tid: Int32) -> UInt64? {
+    // MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED): (~tid << 3) | 2 | 4.
+    let clock = clockid_t((~Int32(tid) << 3) | 6)
+    var ts = timespec()
+    if clock_gettime(clock, &ts) == 0 { return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec) }
+    return nil
+}

@@ -115,6 +115,8 @@ public final class Recorder {
             return
         }
         thread.running = false
+        thread.cpuAtPreviousStop = thread.cpuAtThisStop
+        thread.cpuAtThisStop = threadCPUNanos(tid) ?? 0
         let tracee = Tracee(tid)
         switch status {
         case .exited(let code):
@@ -277,6 +279,10 @@ public final class Recorder {
         let synchronous = faults.contains(signal) && code > 0
         thread.lastSignal = signal
         if let window = process.current {
+            if !synchronous, thread.cpuAtPreviousStop > 0 {
+                append(.cpuTime(tid: thread.tid, time: now(window),
+                                nanos: thread.cpuAtThisStop &- thread.cpuAtPreviousStop), to: process)
+            }
             append(.signal(tid: thread.tid, time: now(window), signal: signal, siginfo: info, registers: regs,
                            synchronous: synchronous), to: process)
         }

@@ -16,6 +16,8 @@ final class ReplayThread {
     var signalToDeliver: Int32 = 0
     var lastSignalRegisters: Registers?
     var lastSiginfo: [UInt8] = []
+    /// CPU time the recorded thread used before its next asynchronous signal.
+    var cpuBudget: UInt64?
     var exited = false
 
     init(recordedTid: Int32, realTid: Int32) {
