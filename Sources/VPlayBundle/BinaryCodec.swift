@@ -115,7 +115,7 @@ enum PageCodec {
 /// the case's fields. Nothing may follow the last event.
 enum LogCodec {
     enum Tag: UInt8 {
-        case syscallEntry = 1, syscallExit = 2, signal = 3, rdtsc = 4, threadStart = 5, processEnd = 6, cpuTime = 7
+        case syscallEntry = 1, syscallExit = 2, signal = 3, rdtsc = 4, threadStart = 5, processEnd = 6, asyncPoint = 7
     }
 
     /// tag + tid + time: the smallest possible event, used to bound the reserved capacity.
@@ -165,9 +165,12 @@ enum LogCodec {
         case let .processEnd(_, _, status):
             head(.processEnd)
             w.i32(status)
-        case let .cpuTime(_, _, nanos):
-            head(.cpuTime)
-            w.u64(nanos)
+        case let .asyncPoint(_, _, cpuNanos, ranges, fingerprint):
+            head(.asyncPoint)
+            w.u64(cpuNanos)
+            try w.count32(ranges.count, of: "fingerprint ranges")
+            for r in ranges { w.u64(r) }
+            w.u64(fingerprint)
         }
     }
 
@@ -229,8 +232,9 @@ enum LogCodec {
             return .threadStart(tid: tid, time: time, parent: try r.i32())
         case .processEnd:
             return .processEnd(tid: tid, time: time, status: try r.i32())
-        case .cpuTime:
-            return .cpuTime(tid: tid, time: time, nanos: try r.u64())
+        case .asyncPoint:
+            let cpuNanos = try r.u64(), ranges = try r.words32()
+            return .asyncPoint(tid: tid, time: time, cpuNanos: cpuNanos, ranges: ranges, fingerprint: try r.u64())
         }
     }
 }

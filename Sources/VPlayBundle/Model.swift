@@ -134,15 +134,16 @@ public enum LogEvent: Equatable, Sendable {
     case threadStart(tid: Int32, time: UInt64, parent: Int32)
     /// The process ended: exit status as wait(2) reports it.
     case processEnd(tid: Int32, time: UInt64, status: Int32)
-    /// The thread ran `nanos` of CPU time since its previous stop. Logged before an
-    /// asynchronous signal, so replay can run freely most of the way to the signal point
-    /// before it starts comparing registers at a breakpoint (no performance counters here).
-    case cpuTime(tid: Int32, time: UInt64, nanos: UInt64)
+    /// Where an asynchronous signal arrived, beyond its registers (no performance counters here):
+    /// the CPU time the thread used since it last left the kernel, so replay can run freely
+    /// most of the way, and a hash of `ranges` (start, length pairs: the stack around the
+    /// stack pointer and the program's data) to tell loop iterations with equal registers apart.
+    case asyncPoint(tid: Int32, time: UInt64, cpuNanos: UInt64, ranges: [UInt64], fingerprint: UInt64)
 
     public var tid: Int32 {
         switch self {
         case .syscallEntry(let t, _, _, _, _), .syscallExit(let t, _, _, _, _), .signal(let t, _, _, _, _, _),
-             .rdtsc(let t, _, _, _, _), .threadStart(let t, _, _), .processEnd(let t, _, _), .cpuTime(let t, _, _):
+             .rdtsc(let t, _, _, _, _), .threadStart(let t, _, _), .processEnd(let t, _, _), .asyncPoint(let t, _, _, _, _):
             return t
         }
     }
@@ -150,7 +151,7 @@ public enum LogEvent: Equatable, Sendable {
     public var time: UInt64 {
         switch self {
         case .syscallEntry(_, let t, _, _, _), .syscallExit(_, let t, _, _, _), .signal(_, let t, _, _, _, _),
-             .rdtsc(_, let t, _, _, _), .threadStart(_, let t, _), .processEnd(_, let t, _), .cpuTime(_, let t, _):
+             .rdtsc(_, let t, _, _, _), .threadStart(_, let t, _), .processEnd(_, let t, _), .asyncPoint(_, let t, _, _, _):
             return t
         }
     }

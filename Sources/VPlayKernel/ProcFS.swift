@@ -81,11 +81,70 @@ public enum ProcFS {
     }
 }
 
-/// CPU time (ns) a thread of another process has used, from its per-thread CPU clock.
+/// CPU time (ns) a thread has used: the first field of /proc/TID/schedstat. Exact for a
+/// stopped thread, and for a running one when the reader shares its CPU (it is then off it).
 public func threadCPUNanos(_ tid: Int32) -> UInt64? {
-    // MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED): (~tid << 3) | 2 | 4.
-    let clock = clockid_t((~Int32(tid) << 3) | 6)
-    var ts = timespec()
-    if clock_gettime(clock, &ts) == 0 { return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec) }
-    return nil
+    let fd = open("/proc/\(tid)/schedstat", O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var buf = [UInt8](repeating: 0, count: 96)
+    let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+    guard n > 0 else { return nil }
+    var value: UInt64 = 0
+    for b in buf[..<n] {
+        guard b >= 48 && b <= 57 else { break }
+        value = value &* 10 &+ UInt64(b - 48)
+    }
+    return value
+}
+
+/// FNV-1a 64 of the bytes in `ranges` (start, length pairs); unreadable bytes count as absent.
+public func memoryFingerprint(_ memory: ProcessMemory, ranges: [UInt64]) -> UInt64 {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for i in stride(from: 0, to: ranges.count - 1, by: 2) {
+        for run in memory.readAvailable(ranges[i], count: Int(ranges[i + 1])) {
+            for b in run.bytes { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+        }
+    }
+    return hash
+}
+
+/// A thread's CPU-time counter, kept open so each reading is one pread.
+public final class ThreadCPUClock {
+    private let fd: Int32
+    public init?(tid: Int32) {
+        fd = open("/proc/\(tid)/schedstat", O_RDONLY | O_CLOEXEC)
+        if fd < 0 { return nil }
+    }
+    deinit { close(fd) }
+
+    public func nanos() -> UInt64? {
+        var buf = [UInt8](repeating: 0, count: 96)
+        let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        guard n > 0 else { return nil }
+        var value: UInt64 = 0
+        for b in buf[..<n] {
+            guard b >= 48 && b <= 57 else { break }
+            value = value &* 10 &+ UInt64(b - 48)
+        }
+        return value
+    }
+}
+
+/// Memory that tells apart iterations of a loop whose registers repeat: the stack around `sp`
+/// and the program's own writable data (its rw mappings and the bss after them).
+public func fingerprintRanges(maps: [MemoryMapping], program: String, sp: UInt64) -> [UInt64] {
+    var ranges: [UInt64] = []
+    let page = sp & ~0xfff
+    if let stack = maps.first(where: { $0.start <= sp && sp < $0.end }) {
+        let end = min(stack.end, page + 0x2000)
+        ranges += [page, end - page]
+    }
+    for (i, m) in maps.enumerated() where m.path == program && m.writable {
+        ranges += [m.start, min(m.size, 1 << 20)]
+        if i + 1 < maps.count, maps[i + 1].path.isEmpty, maps[i + 1].start == m.end, maps[i + 1].writable {
+            ranges += [maps[i + 1].start, min(maps[i + 1].size, 1 << 20)]
+        }
+    }
+    return ranges
 }

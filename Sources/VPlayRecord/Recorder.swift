@@ -115,8 +115,6 @@ public final class Recorder {
             return
         }
         thread.running = false
-        thread.cpuAtPreviousStop = thread.cpuAtThisStop
-        thread.cpuAtThisStop = threadCPUNanos(tid) ?? 0
         let tracee = Tracee(tid)
         switch status {
         case .exited(let code):
@@ -152,6 +150,8 @@ public final class Recorder {
     }
 
     func resume(_ thread: TracedThread, signal: Int32 = 0) throws {
+        // User code runs next unless the thread is entering a call.
+        thread.cpuAtUserEntry = thread.currentSyscall == nil ? thread.cpuClock?.nanos() : nil
         try Tracee(thread.tid).resumeSyscall(signal: signal)
         thread.running = true
     }
@@ -279,9 +279,11 @@ public final class Recorder {
         let synchronous = faults.contains(signal) && code > 0
         thread.lastSignal = signal
         if let window = process.current {
-            if !synchronous, thread.cpuAtPreviousStop > 0 {
-                append(.cpuTime(tid: thread.tid, time: now(window),
-                                nanos: thread.cpuAtThisStop &- thread.cpuAtPreviousStop), to: process)
+            if !synchronous, let start = thread.cpuAtUserEntry, let now = thread.cpuClock?.nanos(),
+               let memory = try? process.memoryAccess(), let maps = try? ProcFS.maps(process.pid) {
+                let ranges = fingerprintRanges(maps: maps, program: process.program, sp: regs.rsp)
+                append(.asyncPoint(tid: thread.tid, time: self.now(window), cpuNanos: now &- start, ranges: ranges,
+                                   fingerprint: memoryFingerprint(memory, ranges: ranges)), to: process)
             }
             append(.signal(tid: thread.tid, time: now(window), signal: signal, siginfo: info, registers: regs,
                            synchronous: synchronous), to: process)

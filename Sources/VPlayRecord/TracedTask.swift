@@ -14,9 +14,9 @@ final class TracedThread {
     /// Result forced at the exit stop of a call the recorder cancelled (rseq).
     var cancelResult: Int64?
     var lastSignal: Int32?
-    /// CPU time at the previous stop and at this one (ns), to place asynchronous signals.
-    var cpuAtPreviousStop: UInt64 = 0
-    var cpuAtThisStop: UInt64 = 0
+    /// CPU time (ns) when the thread last returned to user code, to place asynchronous signals.
+    var cpuAtUserEntry: UInt64?
+    lazy var cpuClock: ThreadCPUClock? = ThreadCPUClock(tid: tid)
     /// Still waiting for its first stop after creation.
     var isNew: Bool
 

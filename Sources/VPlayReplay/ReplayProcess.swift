@@ -16,8 +16,8 @@ final class ReplayThread {
     var signalToDeliver: Int32 = 0
     var lastSignalRegisters: Registers?
     var lastSiginfo: [UInt8] = []
-    /// CPU time the recorded thread used before its next asynchronous signal.
-    var cpuBudget: UInt64?
+    /// Where the thread's next asynchronous signal arrived (CPU time, memory fingerprint).
+    var asyncPoint: (cpuNanos: UInt64, ranges: [UInt64], fingerprint: UInt64)?
     var exited = false
 
     init(recordedTid: Int32, realTid: Int32) {

@@ -20,6 +20,15 @@ public struct ReplayOutcome: Codable, Sendable {
     public var divergence: String?
 }
 
+func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// Running freely towards an asynchronous signal went past its point.
+struct Overshoot: Error {}
+
 struct Divergence: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
@@ -58,6 +67,24 @@ public final class Replayer {
     public func run() throws -> ReplayOutcome {
         // One CPU for tracer and tracee: a ptrace round trip across CPUs costs ~8x (DESIGN.md).
         _ = vp_pin_cpu(0, 0)
+        // Replay is deterministic, so when running freely towards an asynchronous signal went
+        // past it, replay again from the start with a wider safety margin.
+        var outcome = try runOnce()
+        while overshot, fastForwardMargin < 1 {
+            fastForwardMargin = 1
+            logger.info("replay went past an asynchronous signal; again with margin \(fastForwardMargin)")
+            outcome = try runOnce()
+        }
+        return outcome
+    }
+
+    /// Fraction of the recorded CPU time before an asynchronous signal not run freely.
+    var fastForwardMargin = 0.25
+    var overshot = false
+
+    func runOnce() throws -> ReplayOutcome {
+        (index, syscalls, overshot) = (0, 0, false)
+        (endSignal, endExitCode, endRegisters, endFaultAddress) = (nil, nil, nil, nil)
         let built = try ReplayProcessBuilder(bundle: bundle).build()
         pid = built.pid
         threads = built.threads
@@ -71,6 +98,9 @@ public final class Replayer {
                 try step(bundle.log[index])
                 index += 1
             }
+        } catch is Overshoot {
+            overshot = true
+            divergence = "ran past the point of an asynchronous signal"
         } catch let d as Divergence {
             divergence = "at log event \(index + 1) of \(bundle.log.count): \(d.description)"
         } catch let e as KernelError {
@@ -116,8 +146,8 @@ public final class Replayer {
             try completeClone(parent: try thread(parent), child: tid)
         case .processEnd(let tid, _, let status):
             try finish(try thread(tid), status: status)
-        case .cpuTime(let tid, _, let nanos):
-            try thread(tid).cpuBudget = nanos
+        case .asyncPoint(let tid, _, let cpuNanos, let ranges, let fingerprint):
+            try thread(tid).asyncPoint = (cpuNanos, ranges, fingerprint)
         }
     }
 
@@ -375,31 +405,48 @@ public final class Replayer {
     }
 
     func runToBreakpoint(_ t: ReplayThread, registers: Registers) throws {
-        let before = threadCPUNanos(t.realTid) ?? 0
-        if let budget = t.cpuBudget { try fastForward(t, cpuNanos: budget) }
-        defer {
-            logger.debug("async signal point: recorded CPU \(t.cpuBudget ?? 0) ns, replay CPU \((threadCPUNanos(t.realTid) ?? 0) &- before) ns")
-            t.cpuBudget = nil
-        }
+        let point = t.asyncPoint
+        t.asyncPoint = nil
+        let clock = ThreadCPUClock(tid: t.realTid)
+        let start = clock?.nanos() ?? 0
+        if let point { try fastForward(t, clock: clock, start: start, cpuNanos: point.cpuNanos) }
+        // A loop without syscalls that went past the point never reaches another event, and CPU
+        // time cannot tell (each hit costs far more than an iteration): bound each attempt in time.
+        let deadline = monotonicSeconds() + (fastForwardMargin < 1 ? 60 : .infinity)
         try t.tracee.setDebugRegister(0, registers.rip)
         try t.tracee.setDebugRegister(7, 1)
         defer { try? t.tracee.setDebugRegister(7, 0) }
-        for _ in 0..<50_000_000 {
+        var hits = 0
+        while true {
             let stop = try advance(t)
             guard case .signal(SIGTRAP, let regs) = stop, regs.rip == registers.rip else {
+                logger.debug("async point: thread \(t.recordedTid) \(describe(stop)) after \(hits) hits")
+                if point != nil { throw Overshoot() }
                 throw Divergence("thread \(t.recordedTid) never reached pc 0x\(hex(registers.rip)) with the recorded registers, where an asynchronous signal arrived; instead it \(describe(stop))")
             }
-            if regs.generalPurpose == registers.generalPurpose { return }
+            hits += 1
+            if regs.generalPurpose == registers.generalPurpose {
+                logger.trace("registers match at hit \(hits)")
+                guard let point, let memory else { return }
+                if memoryFingerprint(memory, ranges: point.ranges) == point.fingerprint {
+                    logger.debug("async point reached after \(hits) breakpoint hits")
+                    return
+                }
+            }
+            if hits % 1024 == 0, point != nil, monotonicSeconds() > deadline {
+                logger.debug("async point not reached after \(hits) breakpoint hits")
+                throw Overshoot()
+            }
         }
-        throw Divergence("the asynchronous signal point 0x\(hex(registers.rip)) was passed too often without matching registers")
     }
 
     /// Lets the thread run freely for most of the CPU time it used before the signal when
-    /// recorded, so that only the last stretch is walked breakpoint hit by breakpoint.
-    /// Each hit costs a round trip through the tracer (~100 µs in these VMs).
-    func fastForward(_ t: ReplayThread, cpuNanos: UInt64) throws {
-        let margin: UInt64 = 300_000 + cpuNanos / 8
-        guard cpuNanos > margin, let start = threadCPUNanos(t.realTid) else { return }
+    /// recorded, so that only the last stretch is walked breakpoint hit by breakpoint
+    /// (each hit is a round trip through the tracer: ~50-100 us in these VMs).
+    func fastForward(_ t: ReplayThread, clock: ThreadCPUClock?, start: UInt64, cpuNanos: UInt64) throws {
+        guard let clock, fastForwardMargin < 1 else { return }
+        let margin = UInt64(Double(cpuNanos) * fastForwardMargin) + 20_000
+        guard cpuNanos > margin else { return }
         let target = start + cpuNanos - margin
         try t.tracee.resumeSyscall(signal: t.signalToDeliver)
         t.signalToDeliver = 0
@@ -408,9 +455,8 @@ public final class Replayer {
             if let w = try waitForTask(t.realTid, noHang: true) {
                 throw Divergence("thread \(t.recordedTid) stopped (\(w.status)) before reaching the point of an asynchronous signal")
             }
-            guard let now = threadCPUNanos(t.realTid) else { break }
-            if now >= target { break }
-            var pause = timespec(tv_sec: 0, tv_nsec: Int(min(1_000_000, max(50_000, (target - now) / 2))))
+            guard let now = clock.nanos(), now < target else { break }
+            var pause = timespec(tv_sec: 0, tv_nsec: Int(min(1_000_000, max(20_000, (target - now) / 2))))
             nanosleep(&pause, nil)
         }
         _ = vp_tgkill(pid, t.realTid, SIGSTOP)
