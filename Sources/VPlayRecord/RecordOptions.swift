@@ -12,6 +12,9 @@ public struct RecordOptions: Sendable {
     public var cpu: Int32? = 0
     /// A window is rotated early when its log grows past this many bytes.
     public var logCapBytes: Int = 64 << 20
+    /// Make rdtsc/rdtscp trap so their values are logged (PR_SET_TSC). Costs about half of the
+    /// per-syscall overhead in VMs, where every context switch then rewrites CR4.
+    public var trapTimestampCounter = true
     /// Prefix of bundle names (the OCI hook uses the container id).
     public var bundlePrefix: String?
     /// Container id, bundle path and annotations copied into the manifest.

@@ -122,11 +122,12 @@ public final class Recorder {
         case .signaled(let sig, let core):
             taskEnded(thread, status: sig | (core ? 0x80 : 0))
         case .syscallStop:
-            switch try tracee.syscallStopKind() {
-            case .entry: try syscallEntry(thread)
-            case .exit: try syscallExit(thread)
-            default: try resume(thread)
-            }
+            // Entry and exit stops alternate; asking the kernel (PTRACE_GET_SYSCALL_INFO) costs a
+            // request per stop, so only threads whose state is unknown (just attached) ask.
+            let entering = thread.syscallStateKnown ? thread.currentSyscall == nil
+                                                    : try tracee.syscallStopKind() == .entry
+            thread.syscallStateKnown = true
+            if entering { try syscallEntry(thread) } else { try syscallExit(thread) }
         case .event(.exec, _):
             try execEvent(thread)
         case .event(let ev, _) where ev == .fork || ev == .vfork || ev == .clone:

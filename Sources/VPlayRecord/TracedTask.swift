@@ -10,6 +10,8 @@ final class TracedThread {
     var running = false
     /// The syscall the thread is in (entry seen, exit not yet).
     var currentSyscall: Int32?
+    /// Whether `currentSyscall` is known to match the kernel's view (false right after attaching).
+    var syscallStateKnown = true
     var lastEntry: LogEvent?
     /// Result forced at the exit stop of a call the recorder cancelled (rseq).
     var cancelResult: Int64?

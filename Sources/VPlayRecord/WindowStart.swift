@@ -27,7 +27,11 @@ extension Recorder {
         do {
             if reason != "rotation" {
                 // PR_SET_TSC(PR_TSC_SIGSEGV): rdtsc traps so the recorder can log its value.
-                try caller.call(SysNr.prctl, [26, 2])
+                if options.trapTimestampCounter {
+                    try caller.call(SysNr.prctl, [26, 2])
+                } else {
+                    warn(process, "rdtsc was not trapped (--no-trap-rdtsc): replay diverges where the program read the time stamp counter")
+                }
             }
             if let old = process.previous?.shadow {
                 killShadow(old)

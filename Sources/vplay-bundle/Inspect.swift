@@ -14,16 +14,10 @@ struct Inspect: ParsableCommand {
     var json = false
 
     func run() throws {
-        let manifest: Manifest
-        do {
-            manifest = try BundleReader.readManifest(path: bundle)
-        } catch {
-            throw fail("\(error)")
-        }
+        // Read everything, so a damaged bundle is reported here and not first at replay.
+        let manifest = try loadBundle(bundle).manifest
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            let data = try encoder.encode(manifest)
+            let data = try manifest.jsonData()
             // Absent optionals appear as null, so scripts can test crash.signal == null.
             var object = (try JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
             if var crash = object["crash"] as? [String: Any] {

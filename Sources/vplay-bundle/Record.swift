@@ -20,6 +20,9 @@ struct Record: ParsableCommand {
     @Option(help: "CPU to pin the recorder and the recorded tree to (-1: do not pin).")
     var cpu: Int32 = 0
 
+    @Flag(name: .customLong("no-trap-rdtsc"), help: "Do not trap rdtsc (faster in VMs; replay then diverges where the program reads the time stamp counter).")
+    var noTrapRdtsc = false
+
     @Argument(parsing: .captureForPassthrough, help: "The command to run, after --.")
     var command: [String] = []
 
@@ -42,6 +45,7 @@ struct Record: ParsableCommand {
         options.outputDirectory = output
         options.exitCodes = Set(exitCodes)
         options.cpu = cpu >= 0 ? cpu : nil
+        options.trapTimestampCounter = !noTrapRdtsc
         let recorder = Recorder(options: options, logger: Logger(label: "vplay.record"))
         recorder.onBundle = { bundle in
             FileHandle.standardError.write(Data("vplay: wrote bundle \(bundle.path)\n".utf8))

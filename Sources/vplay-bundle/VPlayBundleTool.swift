@@ -19,6 +19,10 @@ struct VPlayBundleTool {
             handler.logLevel = Logger.Level(rawValue: Foundation.ProcessInfo.processInfo.environment["VPLAY_LOG"] ?? "") ?? .notice
             return handler
         }
+        if CommandLine.arguments.count == 1 {
+            FileHandle.standardError.write(Data((Tool.helpMessage() + "\n").utf8))
+            Foundation.exit(ExitStatus.badInput)
+        }
         do {
             var command = try Tool.parseAsRoot()
             try command.run()
