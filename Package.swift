@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "vplay-bundle", targets: ["vplay-bundle"]),
+        .executable(name: "vplay-hook", targets: ["vplay-hook"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -25,11 +26,22 @@ let package = Package(
         .target(name: "VPlayRecord", dependencies: ["VPlayKernel", "VPlaySyscalls", "VPlayBundle", "CVPlay", .product(name: "Logging", package: "swift-log")]),
         // Replay engine.
         .target(name: "VPlayReplay", dependencies: ["VPlayKernel", "VPlaySyscalls", "VPlayBundle", "CVPlay", .product(name: "Logging", package: "swift-log")]),
+        // OCI runtime-spec state/config, vplay annotations, hooks.d JSON, config.json hook install.
+        .target(name: "VPlayOCI", dependencies: []),
+        // The OCI hook and the per-container monitor it starts.
+        .executableTarget(name: "vplay-hook", dependencies: [
+            "VPlayOCI", "VPlayRecord", "VPlayKernel",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "vplay-bundle", dependencies: [
             "VPlayRecord", "VPlayReplay", "VPlayBundle", "VPlaySyscalls",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "VPlayOCITests", dependencies: ["VPlayOCI"]),
+        .testTarget(name: "VPlayContainerTests", dependencies: ["VPlayBundle"]),
+        .testTarget(name: "VPlayKernelTests", dependencies: ["VPlayKernel", "VPlayBundle", "CVPlay"]),
         .testTarget(name: "VPlaySyscallsTests", dependencies: ["VPlaySyscalls"]),
         .testTarget(name: "VPlayBundleTests", dependencies: ["VPlayBundle"]),
         .testTarget(name: "VPlayEndToEndTests", dependencies: ["VPlayBundle"]),

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <sys/prctl.h>
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <linux/audit.h>
@@ -162,3 +164,27 @@ int vp_seccomp_allowlist(struct sock_filter *out, int capacity, const int *allow
 }
 
 int vp_errno(void) { return errno; }
+
+int vp_set_child_subreaper(void) {
+    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1 ? -errno : 0;
+}
+
+pid_t vp_spawn_daemon(const char *const argv[], int keep_fd) {
+    pid_t pid = fork();
+    if (pid < 0) return -errno;
+    if (pid == 0) {
+        setsid();
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0) {
+            dup2(null, 0);
+            dup2(null, 1);
+            dup2(null, 2);
+        }
+        // Nothing of the runtime's (its pipes, the container's stdio) may stay open in the daemon.
+        for (int fd = 3; fd < 1024; fd++) if (fd != keep_fd) close(fd);
+        if (chdir("/") != 0) _exit(126);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    return pid;
+}

@@ -40,6 +40,7 @@ public final class Recorder {
             throw TraceError("\(first): command not found")
         }
         if let cpu = options.cpu { _ = vp_pin_cpu(0, cpu) }
+        _ = vp_set_child_subreaper()
         var gate: [Int32] = [0, 0]
         guard pipe(&gate) == 0 else { throw KernelError("pipe", pid: getpid(), errno: vp_errno()) }
         var argv = options.command
@@ -67,6 +68,41 @@ public final class Recorder {
         threads[pid] = thread
         process.threads = [pid]
         close(gate[1])  // lets the child exec
+        try loop()
+        return rootStatus ?? 0
+    }
+
+    /// Attaches to a running process (an OCI runtime's container init) and records it from its
+    /// next exec on, with everything it starts, until all of it has ended. `attached` is called
+    /// once every thread is seized. Returns the process's exit status as a shell reports it.
+    public func attach(pid: Int32, attached: () -> Void) throws -> Int32 {
+        if let cpu = options.cpu { _ = vp_pin_cpu(0, cpu) }
+        rootPid = pid
+        let process = TracedProcess(pid: pid, program: ProcFS.executable(pid), argv: ProcFS.commandLine(pid))
+        process.awaitingExecWindow = true
+        processes[pid] = process
+        // Threads may appear while we seize: list again until every one is ours.
+        var seized: Set<Int32> = []
+        for _ in 0..<50 {
+            let tids = Set(ProcFS.threadIDs(pid)).subtracting(seized)
+            if tids.isEmpty { break }
+            for tid in tids.sorted() {
+                do {
+                    try Tracee.seize(tid, options: Recorder.traceOptions)
+                } catch let e as KernelError where e.errno == ESRCH {
+                    continue  // it exited meanwhile
+                }
+                seized.insert(tid)
+                if let cpu = options.cpu { _ = vp_pin_cpu(tid, cpu) }
+                let thread = TracedThread(tid: tid, pid: pid, isNew: false)
+                thread.running = true
+                thread.syscallStateKnown = false
+                threads[tid] = thread
+                process.threads.append(tid)
+            }
+        }
+        guard !seized.isEmpty else { throw TraceError("process \(pid) has no threads to attach to") }
+        attached()
         try loop()
         return rootStatus ?? 0
     }
@@ -289,7 +325,51 @@ public final class Recorder {
             append(.signal(tid: thread.tid, time: now(window), signal: signal, siginfo: info, registers: regs,
                            synchronous: synchronous), to: process)
         }
+        if !process.captured, process.current != nil, Recorder.isNamespaceInit(process.pid),
+           Recorder.killsByDefault(signal, pid: process.pid) {
+            return try captureNamespaceInit(process, thread, signal: signal)
+        }
         try resume(thread, signal: signal)
+    }
+
+    /// A PID-namespace init ignores a fatal signal re-injected by its tracer (it is unkillable
+    /// from inside while traced) and would fault forever: capture at the signal, then let it go.
+    /// Untraced, the same fault kills it (status 128+signal), as without recording.
+    func captureNamespaceInit(_ process: TracedProcess, _ thread: TracedThread, signal: Int32) throws {
+        process.captured = true
+        do {
+            let bundle = try capture(process, endingThread: thread, status: signal)
+            written.append(bundle)
+            onBundle?(bundle)
+        } catch {
+            logger.error("could not write a bundle for process \(process.pid) (\(process.program)): \(error)")
+        }
+        dropWindows(process)
+        for tid in process.threads {
+            guard let t = threads[tid] else { continue }
+            if t.running {
+                try? Tracee(tid).interrupt()
+                _ = try? waitForTask(tid)
+            }
+            try? Tracee(tid).detach()
+            threads.removeValue(forKey: tid)
+        }
+        processes.removeValue(forKey: process.pid)
+        logger.notice("released namespace init \(process.pid) after \(signalName(signal)); it ends untraced")
+    }
+
+    static func isNamespaceInit(_ pid: Int32) -> Bool {
+        guard let s = try? ProcFS.status("/proc/\(pid)/status"), let ns = s["NSpid"] else { return false }
+        return ns.split(whereSeparator: { $0 == " " || $0 == "\t" }).last == "1"
+    }
+
+    /// Whether `signal` ends the process: its default action terminates and it is not caught.
+    static func killsByDefault(_ signal: Int32, pid: Int32) -> Bool {
+        let notFatal: Set<Int32> = [SIGCHLD, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGWINCH]
+        guard !notFatal.contains(signal), signal < 32,
+              let s = try? ProcFS.status("/proc/\(pid)/status") else { return false }
+        let bit: UInt64 = 1 << UInt64(signal - 1)
+        return ProcFS.hexField(s, "SigCgt") & bit == 0 && ProcFS.hexField(s, "SigIgn") & bit == 0
     }
 
     /// rdtsc/rdtscp fault under PR_TSC_SIGSEGV: answer it with the real counter and skip the instruction.

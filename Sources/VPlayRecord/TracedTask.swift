@@ -35,6 +35,8 @@ final class Window {
     let startWall: Date
     let reason: String
     var shadow: Int32?
+    /// The shadow's pid as its parent sees it (differs inside a PID namespace): for wait4.
+    var shadowLocalPid: Int32?
     var state: ProcessState
     var log: [LogEvent] = []
     var logBytes = 0

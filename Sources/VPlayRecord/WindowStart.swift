@@ -24,6 +24,7 @@ extension Recorder {
         let caller = try RemoteCaller(Tracee(trigger.tid), syscallInstruction: syscallInstruction, atEntryStop: atEntry)
         var state: ProcessState
         var shadow: Int32?
+        var shadowLocal: Int32?
         do {
             if reason != "rotation" {
                 // PR_SET_TSC(PR_TSC_SIGSEGV): rdtsc traps so the recorder can log its value.
@@ -35,11 +36,12 @@ extension Recorder {
             }
             if let old = process.previous?.shadow {
                 killShadow(old)
-                try caller.call(SysNr.wait4, [UInt64(old), 0, UInt64(0x40000000 | 1), 0])  // __WALL|WNOHANG
+                let local = process.previous?.shadowLocalPid ?? old
+                try caller.call(SysNr.wait4, [UInt64(local), 0, UInt64(0x40000000 | 1), 0])  // __WALL|WNOHANG
             }
             let brk = UInt64(bitPattern: try caller.call(SysNr.brk, [0]))
             let actions = try querySignalActions(process, caller: caller, memory: memory)
-            shadow = try takeShadow(caller)
+            (shadow, shadowLocal) = try takeShadow(caller)
             var triggerRegs = caller.original
             if atEntry {
                 triggerRegs.rax = triggerRegs.origRax
@@ -62,6 +64,7 @@ extension Recorder {
         if let previous = process.previous?.shadow, shadows.contains(previous) { killShadow(previous) }
         process.previous = process.current
         let window = Window(startNanos: monotonicNanos(), reason: reason, shadow: shadow, state: state)
+        window.shadowLocalPid = shadowLocal
         process.current = window
         // Threads caught at a syscall exit re-enter that call at window start; log its entry first.
         for (tid, status) in others where status == .syscallStop {
@@ -136,10 +139,12 @@ extension Recorder {
     }
 
     /// clone(CLONE_FILES, exit_signal 0): a stopped copy-on-write image of memory as it is now.
-    func takeShadow(_ caller: RemoteCaller) throws -> Int32 {
+    /// Returns the shadow's pid as the tracer sees it and as its parent sees it.
+    func takeShadow(_ caller: RemoteCaller) throws -> (Int32, Int32) {
         let r = try caller.call(SysNr.clone, [0x400, 0, 0, 0, 0])
         guard r > 0 else { throw KernelError("injected clone (window snapshot)", pid: caller.tracee.tid, errno: Int32(-r)) }
-        let shadow = Int32(r)
+        // clone returns the pid in the tracee's namespace; the clone event has ours.
+        guard let shadow = caller.newChildren.last else { throw TraceError("injected clone in \(caller.tracee.tid) reported no child") }
         logger.debug("shadow \(shadow) of \(caller.tracee.tid)")
         shadows.insert(shadow)
         // Its first stop: it stays stopped until killed.
@@ -150,6 +155,23 @@ extension Recorder {
                 if case .signalStop = w.status { break }
             }
         }
-        return shadow
+        try parkShadow(shadow, syscallInstruction: caller.syscallInstruction, scratch: (caller.original.rsp &- 4096) & ~0xf)
+        return (shadow, Int32(r))
+    }
+
+    /// Should the recorder die, a tracee leaves its stop and runs: a shadow would then run the
+    /// program a second time. Park it in pause() with every signal blocked, so that it only
+    /// waits (for SIGKILL) if that happens. Its memory stays as it was (the scratch words are
+    /// below the stack pointer, dead in the program and already used by the window start).
+    func parkShadow(_ shadow: Int32, syscallInstruction: UInt64, scratch: UInt64) throws {
+        let memory = try ProcessMemory(pid: shadow)
+        try memory.write(scratch, [UInt8](repeating: 0xff, count: 8))
+        let caller = try RemoteCaller(Tracee(shadow), syscallInstruction: syscallInstruction, atEntryStop: false)
+        try caller.call(SysNr.rtSigprocmask, [2, scratch, 0, 8])
+        var parked = caller.original
+        parked.rip = syscallInstruction
+        parked.rax = 34  // pause
+        parked.origRax = UInt64(bitPattern: -1)
+        try Tracee(shadow).setRegisters(parked)
     }
 }

@@ -53,6 +53,13 @@ uint64_t vp_rdtscp(uint32_t *aux);
 // with ENOSYS; a non-x86_64 ABI is killed. Returns the instruction count or -1.
 int vp_seccomp_allowlist(struct sock_filter *out, int capacity, const int *allowed, int count);
 
+// Orphaned descendants (e.g. shadows of a crashed process) are reparented to the caller.
+int vp_set_child_subreaper(void);
+
+// Starts argv[0] as a daemon: new session, stdio on /dev/null, every fd but keep_fd closed,
+// cwd /. Returns its pid or -errno.
+pid_t vp_spawn_daemon(const char *const argv[], int keep_fd);
+
 // errno accessor (errno is a macro in glibc).
 int vp_errno(void);
 

@@ -1,0 +1,281 @@
+// Shared helpers for the kernel-layer tests: starting and ending child processes by pid,
+// bounded waits, compiling small C programs, and the ptrace-permission gate.
+//
+// Every test that traces a process is synchronous: ptrace requests must come from the thread
+// that attached the tracee, and a synchronous test body runs on one thread from start to end.
+
+import CVPlay
+import Foundation
+import Glibc
+import Testing
+import VPlayBundle
+import VPlayKernel
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+// MARK: - ptrace permission
+
+enum PtraceGate {
+    static let isCI = ProcessInfo.processInfo.environment["CI"] == "true"
+
+    /// nil when this process may trace its own children; otherwise what went wrong.
+    static let problem: String? = probe()
+
+    /// Traced tests run when ptrace works, and always under CI=true, where a missing
+    /// permission must fail them loudly instead of skipping them.
+    static var enabled: Bool { problem == nil || isCI }
+
+    private static func probe() -> String? {
+        let child: (pid: Int32, gate: Int32)
+        do { child = try spawnGated(["/bin/true"]) } catch { return "cannot start a probe process: \(error)" }
+        defer {
+            killAndReap(child.pid)
+            close(child.gate)
+        }
+        do {
+            try Tracee.seize(child.pid, options: [.exitKill])
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+}
+
+extension Trait where Self == ConditionTrait {
+    /// Runs the test when ptrace is permitted or CI=true (where a missing permission fails it).
+    static var needsPtrace: Self {
+        .enabled(if: PtraceGate.enabled,
+                 "ptrace is not permitted here (\(PtraceGate.problem ?? "?")); set CI=true to make this a failure")
+    }
+}
+
+// MARK: - Child processes
+
+/// A process this test started. Ended by pid (SIGKILL + reap) unless it was already reaped,
+/// so a recycled pid is never signalled.
+final class ChildProcess {
+    let pid: Int32
+    private(set) var reaped = false
+
+    init(_ pid: Int32) { self.pid = pid }
+
+    /// The next state change of the child, or a thrown error after `timeout` seconds.
+    @discardableResult
+    func wait(timeout: Double = 20) throws -> WaitStatus {
+        let deadline = monotonicSeconds() + timeout
+        var spins = 0
+        while true {
+            if let w = try waitForTask(pid, noHang: true) {
+                if w.status.isTerminal { reaped = true }
+                return w.status
+            }
+            if monotonicSeconds() > deadline {
+                throw TestFailure("pid \(pid): no state change within \(timeout) s")
+            }
+            spins += 1
+            if spins < 200 { sched_yield() } else { usleep(500) }
+        }
+    }
+
+    /// Waits for a stop that must be `expected`; throws (with what came instead) otherwise.
+    func expectStop(_ expected: WaitStatus, timeout: Double = 20) throws {
+        let status = try wait(timeout: timeout)
+        guard status == expected else {
+            throw TestFailure("pid \(pid): expected \(expected), got \(status)")
+        }
+    }
+
+    func end() {
+        guard !reaped else { return }
+        killAndReap(pid)
+        reaped = true
+    }
+}
+
+func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// Starts `argv` through vp_spawn_gated: the child blocks until a byte arrives on `gate`
+/// (see `release`), then execs. The caller owns `gate` and the pid.
+func spawnGated(_ argv: [String], cpu: Int32 = -1) throws -> (pid: Int32, gate: Int32) {
+    var fds: [Int32] = [-1, -1]
+    guard pipe(&fds) == 0 else { throw TestFailure("pipe: errno \(errno)") }
+    // Children that other tests fork concurrently must not keep the gate open.
+    _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+    _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+    let cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+    defer { cargs.forEach { free($0) } }
+    let pid = cargs.withUnsafeBufferPointer { buf in
+        buf.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buf.count) {
+            vp_spawn_gated($0, fds[0], fds[1], cpu)
+        }
+    }
+    close(fds[0])
+    guard pid > 0 else {
+        close(fds[1])
+        throw TestFailure("vp_spawn_gated(\(argv)): errno \(-pid)")
+    }
+    return (pid, fds[1])
+}
+
+/// Lets a gated child exec.
+func release(_ gate: Int32) {
+    var byte: UInt8 = 1
+    _ = write(gate, &byte, 1)
+}
+
+/// A forked copy of this process that did PTRACE_TRACEME and is now in its SIGSTOP
+/// signal-delivery stop, right after the `syscall` instruction of raise().
+func spawnTracemeStopped() throws -> ChildProcess {
+    let pid = vp_spawn_traceme_stopped()
+    guard pid > 0 else { throw TestFailure("vp_spawn_traceme_stopped: errno \(-pid)") }
+    let child = ChildProcess(pid)
+    do {
+        try child.expectStop(.signalStop(signal: SIGSTOP))
+    } catch {
+        child.end()
+        throw error
+    }
+    return child
+}
+
+// MARK: - Memory helpers
+
+let pageSize: UInt64 = 0x1000
+
+/// An anonymous private mapping in this process, unmapped by `unmap()`.
+struct LocalMapping {
+    let base: UnsafeMutableRawPointer
+    let size: Int
+    var address: UInt64 { UInt64(UInt(bitPattern: base)) }
+
+    init(pages: Int, protection: Int32 = PROT_READ | PROT_WRITE) throws {
+        size = pages * Int(pageSize)
+        guard let p = mmap(nil, size, protection, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED else {
+            throw TestFailure("mmap: errno \(errno)")
+        }
+        base = p
+    }
+
+    func unmap() { munmap(base, size) }
+
+    func fill(_ byte: (Int) -> UInt8) {
+        let bytes = base.assumingMemoryBound(to: UInt8.self)
+        for i in 0..<size { bytes[i] = byte(i) }
+    }
+
+    func bytes(at offset: Int, count: Int) -> [UInt8] {
+        Array(UnsafeRawBufferPointer(start: base + offset, count: count))
+    }
+}
+
+/// A byte pattern that differs from page to page, for telling runs apart.
+func pattern(_ i: Int) -> UInt8 { UInt8(truncatingIfNeeded: i &* 7 &+ i / 4096 &* 13 &+ 1) }
+
+// MARK: - Building C programs
+
+/// A temporary directory, removed by `remove()`.
+struct TempDirectory {
+    let path: String
+    init() throws {
+        var template = Array("/tmp/vplay-kernel-tests-XXXXXX".utf8CString)
+        guard let p = mkdtemp(&template) else { throw TestFailure("mkdtemp: errno \(errno)") }
+        path = String(cString: p)
+    }
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Runs a tool (PATH search) to completion; throws with its output when it fails.
+func runTool(_ argv: [String], timeout: Double = 60) throws {
+    let out = try TempDirectory()
+    defer { out.remove() }
+    let log = out.path + "/out"
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    let cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+    defer { cargs.forEach { free($0) } }
+    var pid: pid_t = 0
+    let rc = posix_spawnp(&pid, argv[0], &actions, nil, cargs, environ)
+    guard rc == 0 else { throw TestFailure("cannot run \(argv[0]): errno \(rc)") }
+    let child = ChildProcess(pid)
+    defer { child.end() }
+    let status = try child.wait(timeout: timeout)
+    guard status == .exited(code: 0) else {
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        throw TestFailure("\(argv.joined(separator: " ")) ended with \(status):\n\(text)")
+    }
+}
+
+/// Compiles one C source file with gcc into `dir` and returns the executable's path.
+func compileC(_ source: String, name: String, in dir: TempDirectory) throws -> String {
+    let src = dir.path + "/\(name).c", exe = dir.path + "/\(name)"
+    try source.write(toFile: src, atomically: true, encoding: .utf8)
+    try runTool(["gcc", "-O0", "-o", exe, src])
+    return exe
+}
+
+// MARK: - Syscall stops
+
+/// Resumes a seized (TRACESYSGOOD) child with PTRACE_SYSCALL until the entry of syscall
+/// `number`; returns the registers there. Throws if the child ends or `limit` stops pass first.
+@discardableResult
+func runToSyscallEntry(_ child: ChildProcess, _ number: UInt64, limit: Int = 20000) throws -> Registers {
+    let tracee = Tracee(child.pid)
+    for _ in 0..<limit {
+        try tracee.resumeSyscall()
+        let status = try child.wait()
+        switch status {
+        case .syscallStop:
+            if try tracee.syscallStopKind() == .entry {
+                let regs = try tracee.registers()
+                if regs.origRax == number { return regs }
+            }
+        case .exited, .signaled:
+            throw TestFailure("pid \(child.pid) ended (\(status)) before syscall \(number)")
+        default:
+            continue
+        }
+    }
+    throw TestFailure("pid \(child.pid): no syscall \(number) within \(limit) stops")
+}
+
+/// The numbers of the syscalls a seized child enters until it enters `marker` (exclusive).
+func syscallEntries(until marker: UInt64, _ child: ChildProcess, limit: Int = 20000) throws -> [UInt64] {
+    let tracee = Tracee(child.pid)
+    var seen: [UInt64] = []
+    for _ in 0..<limit {
+        try tracee.resumeSyscall()
+        let status = try child.wait()
+        switch status {
+        case .syscallStop:
+            if try tracee.syscallStopKind() == .entry {
+                let nr = try tracee.registers().origRax
+                if nr == marker { return seen }
+                seen.append(nr)
+            }
+        case .exited, .signaled:
+            throw TestFailure("pid \(child.pid) ended (\(status)) before syscall \(marker); saw \(seen)")
+        default:
+            continue
+        }
+    }
+    throw TestFailure("pid \(child.pid): no syscall \(marker) within \(limit) stops; saw \(seen.prefix(50))")
+}
+
+/// Parent suite of everything that traces processes: serialized (recursively), time-limited,
+/// and enabled when ptrace works or CI=true.
+@Suite(.serialized, .timeLimit(.minutes(1)), .needsPtrace)
+struct TracedProcessTests {
+    @Test func ptraceIsPermitted() {
+        #expect(PtraceGate.problem == nil, "ptrace of a child process failed: \(PtraceGate.problem ?? "")")
+    }
+}
