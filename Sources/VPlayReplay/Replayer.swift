@@ -272,6 +272,8 @@ public final class Replayer {
         guard let memory else { return }
         for w in writes { try memory.write(w.address, w.bytes) }
         regs.rax = UInt64(bitPattern: result)
+        // The kernel preserves argument registers; undo any rewriting (mmap of a file as anonymous).
+        if call.args.count == 6, number != 15 { (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9) = (call.args[0], call.args[1], call.args[2], call.args[3], call.args[4], call.args[5]) }
         // A cancelled call has orig_rax -1; put the number back so the kernel's restart logic
         // (for -ERESTART* results when a signal follows) sees the call as the recording did.
         if call.emulated { regs.origRax = UInt64(number) }

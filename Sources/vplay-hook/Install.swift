@@ -25,7 +25,7 @@ struct Install: ParsableCommand {
     func run() throws {
         let path = hook ?? ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
         do {
-            try HookInstaller.install(bundle: bundle, hookPath: path, stage: stage)
+            _ = try HookInstaller.install(bundle: bundle, hookPath: path, stage: stage)
         } catch {
             FileHandle.standardError.write(Data("vplay-hook: \(error)\n".utf8))
             throw ExitCode(2)

@@ -29,10 +29,11 @@ struct Monitor: ParsableCommand {
         options.outputDirectory = output
         options.exitCodes = Set(exitCodes)
         options.bundlePrefix = id
+        // The manifest's container record: every annotation, plus id and bundle.
         var container = ["id": id, "bundle": bundle]
         for a in annotations {
             guard let eq = a.firstIndex(of: "=") else { continue }
-            container["annotation." + String(a[..<eq])] = String(a[a.index(after: eq)...])
+            container[String(a[..<eq])] = String(a[a.index(after: eq)...])
         }
         options.container = container
         let recorder = Recorder(options: options, logger: log)

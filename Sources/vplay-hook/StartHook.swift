@@ -15,8 +15,9 @@ enum StartHook {
         var strict = false
         do {
             let state = try OCIState.parse(stateData)
-            strict = ["1", "true", "yes"].contains(state.annotations?["io.vplay.strict"] ?? "")
+            strict = HookSettings.strictRequested(annotations: state.annotations ?? [:])
             let config = try OCIConfig.load(bundle: state.bundle)
+            strict = HookSettings.strictRequested(annotations: HookSettings.mergedAnnotations(state: state, config: config))
             let settings = try HookSettings.from(state: state, config: config)
             strict = settings.strict
             guard settings.enabled else {
@@ -45,7 +46,9 @@ enum StartHook {
         var args = ["/proc/self/exe", "monitor", "--pid", String(pid), "--id", state.id, "--bundle", state.bundle,
                     "--output", settings.outputDirectory, "--window", String(settings.window), "--ready-fd", String(ready[1])]
         for code in settings.exitCodes { args += ["--exit-code", String(code)] }
-        for (key, value) in settings.annotations.sorted(by: { $0.key < $1.key }) { args += ["--annotation", "\(key)=\(value)"] }
+        for (key, value) in settings.annotations.sorted(by: { $0.key < $1.key }) where key != "id" && key != "bundle" {
+            args += ["--annotation", "\(key)=\(value)"]
+        }
         if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { args[0] = exe }
         let monitor = withCStrings(args) { vp_spawn_daemon($0, ready[1]) }
         close(ready[1])

@@ -83,7 +83,7 @@ import VPlayKernel
         #expect(maps.contains { $0.path == exe && $0.executable })
         #expect(maps.contains { $0.path == exe && $0.writable })
         let vdso = try #require(maps.first { $0.path == "[vdso]" })
-        #expect(vdso.start == UInt64(getauxval(UInt(AT_SYSINFO_EHDR))))
+        #expect(vdso.start == auxvValue(33))  // AT_SYSINFO_EHDR
         #expect(maps.contains { $0.path == "[stack]" })
         // Sorted and non-overlapping, as the kernel prints them.
         for (a, b) in zip(maps, maps.dropFirst()) { #expect(a.end <= b.start) }
@@ -129,4 +129,13 @@ import VPlayKernel
         let present = try #require(ProcFS.presentPages(getpid(), start: m.address, end: m.address + 4 * pageSize))
         #expect(present == [true, false, true, false])
     }
+}
+
+/// One entry of this process's aux vector (/proc/self/auxv), nil when absent.
+func auxvValue(_ type: UInt64) -> UInt64? {
+    guard let data = FileManager.default.contents(atPath: "/proc/self/auxv") else { return nil }
+    let words = data.withUnsafeBytes { raw in
+        (0..<raw.count / 8).map { raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self) }
+    }
+    return stride(from: 0, to: words.count - 1, by: 2).first { words[$0] == type }.map { words[$0 + 1] }
 }

@@ -241,14 +241,27 @@ extension TracedProcessTests {
             let child = try spawnTracemeStopped()
             defer { child.end() }
             let tracee = Tracee(child.pid)
-            // Step once to leave the stop address, then break on the next instruction's address
-            // by running back to it: set DR0 at the current rip after one single step.
-            try tracee.singleStep()
+            let original = try tracee.registers()
+            // Send the thread to the syscall instruction before its stop (running getpid there)
+            // with an execute breakpoint on exactly that address.
+            let target = original.rip - 2
+            var jump = original
+            jump.rip = target
+            jump.setSyscall(39, [])
+            jump.origRax = UInt64(bitPattern: -1)
+            try tracee.setRegisters(jump)
+            try tracee.setDebugRegister(0, target)
+            try tracee.setDebugRegister(7, 1)
+            try tracee.resume()
             #expect(try child.wait() == .signalStop(signal: SIGTRAP))
-            let target = try tracee.registers().rip
-            // Rewind to the previous instruction is not possible in general; instead inject a
-            // known path: jump to the syscall instruction before the original stop, and break there.
-            _ = target
+            #expect(try tracee.registers().rip == target)
+            let info = try tracee.siginfo()
+            #expect(info[8..<12].withUnsafeBytes { $0.loadUnaligned(as: Int32.self) } == 4)  // TRAP_HWBKPT
+            #expect(try tracee.debugRegister(6) & 1 == 1)  // B0: breakpoint 0 fired
+            try tracee.setDebugRegister(7, 0)
+            try tracee.setRegisters(original)
+            try tracee.resume()
+            #expect(try child.wait() == .exited(code: 127))
         }
 
         @Test func requestsOnAnUntracedProcessFailWithKernelError() {
