@@ -84,18 +84,7 @@ public enum ProcFS {
 /// CPU time (ns) a thread has used: the first field of /proc/TID/schedstat. Exact for a
 /// stopped thread, and for a running one when the reader shares its CPU (it is then off it).
 public func threadCPUNanos(_ tid: Int32) -> UInt64? {
-    let fd = open("/proc/\(tid)/schedstat", O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var buf = [UInt8](repeating: 0, count: 96)
-    let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-    guard n > 0 else { return nil }
-    var value: UInt64 = 0
-    for b in buf[..<n] {
-        guard b >= 48 && b <= 57 else { break }
-        value = value &* 10 &+ UInt64(b - 48)
-    }
-    return value
+    ThreadCPUClock(tid: tid)?.nanos()
 }
 
 /// FNV-1a 64 of the bytes in `ranges` (start, length pairs); unreadable bytes count as absent.

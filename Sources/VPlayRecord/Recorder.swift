@@ -143,8 +143,11 @@ public final class Recorder {
     func handle(tid: Int32, status: WaitStatus) throws {
         logger.trace("task \(tid): \(status)")
         if shadows.contains(tid) {
+            // Shadows stay stopped until killed. Killed by someone else (a PID namespace's init
+            // exiting kills everything in it, and waits), one must be let through its exit stop.
             if status.isTerminal { shadows.remove(tid) }
-            return  // shadows stay stopped until killed
+            if case .event(.exit, _) = status { try? Tracee(tid).resume() }
+            return
         }
         guard let thread = threads[tid] else {
             if !status.isTerminal { earlyStops[tid] = status }
