@@ -4,9 +4,19 @@ import VPlayBundle
 
 /// Parsers for /proc files.
 public enum ProcFS {
+    /// Reads a whole /proc file: they are generated a page at a time, so read until EOF.
     public static func readText(_ path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TraceError("cannot read \(path)")
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw TraceError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw TraceError("cannot read \(path): \(String(cString: strerror(errno)))") }
+            if n == 0 { break }
+            data += chunk[..<n]
         }
         return String(decoding: data, as: UTF8.self)
     }

@@ -1,3 +1,4 @@
+import CVPlay
 import Glibc
 import VPlayBundle
 
@@ -13,6 +14,8 @@ public final class RemoteCaller {
     /// Stops of other tasks are not ours; events of this thread that are not the syscall stop
     /// (clone/fork events of an injected clone) are collected here for the caller.
     public private(set) var newChildren: [Int32] = []
+    /// Signals that arrived during injected calls; `finish` queues them again.
+    public private(set) var deferredSignals: [Int32] = []
 
     /// `atEntryStop`: the thread is in a syscall-entry stop; its pending syscall is replaced by
     /// the first injected call and re-issued when the caller restores (see `finish`).
@@ -64,6 +67,8 @@ public final class RemoteCaller {
             atEntryStop = false
         }
         try tracee.setRegisters(regs)
+        for sig in deferredSignals { _ = vp_tgkill(threadGroupID(tracee.tid), tracee.tid, sig) }
+        deferredSignals = []
     }
 
     private func waitSyscallStop() throws {
@@ -81,8 +86,15 @@ public final class RemoteCaller {
                 throw TraceError("thread \(tracee.tid) ended during an injected syscall (\(status))")
             case .event(.exit, _):
                 throw TraceError("thread \(tracee.tid) is exiting; cannot inject a syscall")
+            case .signalStop(let sig):
+                let regs = try tracee.registers()
+                if [SIGSEGV, SIGBUS, SIGILL, SIGFPE].contains(sig), regs.rip &- syscallInstruction < 3 {
+                    throw TraceError("injected syscall in thread \(tracee.tid) faulted (signal \(sig)) at 0x\(String(regs.rip, radix: 16))")
+                }
+                // Not ours to deliver in the middle of an injection: send it again afterwards.
+                deferredSignals.append(sig)
+                try tracee.resumeSyscall()
             default:
-                // A signal arriving meanwhile stays pending in the kernel; swallow the stop and go on.
                 try tracee.resumeSyscall()
             }
         }
@@ -94,4 +106,10 @@ public enum SysNr {
     public static let read = 0, mmap = 9, mprotect = 10, munmap = 11, brk = 12, rtSigaction = 13
     public static let rtSigprocmask = 14, clone = 56, wait4 = 61, prctl = 157, archPrctl = 158
     public static let seccomp = 317, sigaltstack = 131, tgkill = 234
+}
+
+/// The thread group of a task (its process id), from /proc; the task itself when unknown.
+func threadGroupID(_ tid: Int32) -> Int32 {
+    guard let s = try? ProcFS.status("/proc/\(tid)/status"), let t = s["Tgid"], let v = Int32(t) else { return tid }
+    return v
 }

@@ -48,18 +48,24 @@ public enum ELFSymbols {
     static func u64(_ b: [UInt8], _ o: Int) throws -> UInt64 { try le(b, o, 8) }
 
     static func le(_ b: [UInt8], _ o: Int, _ n: Int) throws -> UInt64 {
-        guard o >= 0, o + n <= b.count else { throw TraceError("ELF image truncated at offset \(o)") }
+        guard o >= 0, o <= b.count - n else { throw TraceError("ELF image truncated at offset \(o)") }
         var v: UInt64 = 0
         for i in (0..<n).reversed() { v = (v << 8) | UInt64(b[o + i]) }
         return v
+    }
+
+    /// A file offset or size from the image, checked to lie within it (never traps).
+    static func offset(_ v: UInt64, _ b: [UInt8]) throws -> Int {
+        guard v <= UInt64(b.count) else { throw TraceError("ELF offset 0x\(String(v, radix: 16)) outside the image") }
+        return Int(v)
     }
 
     public static func dynamicSymbols(_ b: [UInt8]) throws -> Result {
         guard b.count > 64, b[0] == 0x7f, b[1] == 0x45, b[2] == 0x4c, b[3] == 0x46, b[4] == 2 else {
             throw TraceError("not an ELF64 image")
         }
-        let phoff = Int(try u64(b, 0x20)), phentsize = Int(try u16(b, 0x36)), phnum = Int(try u16(b, 0x38))
-        let shoff = Int(try u64(b, 0x28)), shentsize = Int(try u16(b, 0x3A)), shnum = Int(try u16(b, 0x3C))
+        let phoff = try offset(u64(b, 0x20), b), phentsize = Int(try u16(b, 0x36)), phnum = Int(try u16(b, 0x38))
+        let shoff = try offset(u64(b, 0x28), b), shentsize = Int(try u16(b, 0x3A)), shnum = Int(try u16(b, 0x3C))
         var load: UInt64 = 0
         for i in 0..<phnum where try u32(b, phoff + i * phentsize) == 1 {
             load = try u64(b, phoff + i * phentsize + 0x10)
@@ -69,10 +75,11 @@ public enum ELFSymbols {
         for i in 0..<shnum {
             let sh = shoff + i * shentsize
             guard try u32(b, sh + 4) == 11 else { continue }  // SHT_DYNSYM
-            let symOff = Int(try u64(b, sh + 0x18)), symSize = Int(try u64(b, sh + 0x20))
-            let entSize = max(24, Int(try u64(b, sh + 0x38)))
+            let symOff = try offset(u64(b, sh + 0x18), b), symSize = try offset(u64(b, sh + 0x20), b)
+            let entSize = max(24, try offset(u64(b, sh + 0x38), b))
             let strSh = shoff + Int(try u32(b, sh + 0x28)) * shentsize
-            let strOff = Int(try u64(b, strSh + 0x18))
+            let strOff = try offset(u64(b, strSh + 0x18), b)
+            guard symOff <= b.count - symSize else { throw TraceError("ELF symbol table outside the image") }
             for s in stride(from: symOff, to: symOff + symSize, by: entSize) {
                 let nameOff = Int(try u32(b, s))
                 let value = try u64(b, s + 8)

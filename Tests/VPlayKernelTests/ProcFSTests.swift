@@ -72,14 +72,13 @@ import VPlayKernel
     }
 
     @Test func ownMapsContainTheTestBinaryVdsoAndStack() throws {
-        let maps = try ProcFS.maps(getpid())
+        let maps = try completeMaps(getpid())
         let exe = ProcFS.executable(getpid())
         #expect(exe.hasPrefix("/"))
-        // #dsohandle is the ELF header of the image holding this code: the test binary.
-        let header = UInt64(UInt(bitPattern: #dsohandle))
-        let own = try #require(maps.first { $0.start <= header && header < $0.end })
+        // #dsohandle lies in the image holding this code: the test binary.
+        let handle = UInt64(UInt(bitPattern: #dsohandle))
+        let own = try #require(maps.first { $0.start <= handle && handle < $0.end })
         #expect(own.path == exe)
-        #expect(own.offset == 0)
         #expect(maps.contains { $0.path == exe && $0.executable })
         #expect(maps.contains { $0.path == exe && $0.writable })
         let vdso = try #require(maps.first { $0.path == "[vdso]" })
@@ -88,6 +87,18 @@ import VPlayKernel
         // Sorted and non-overlapping, as the kernel prints them.
         for (a, b) in zip(maps, maps.dropFirst()) { #expect(a.end <= b.start) }
         for m in maps { #expect(m.start < m.end) }
+    }
+
+    @Test func procFSMapsOfSelfFindTheTestBinary() throws {
+        // The binary's own mappings come first (lowest addresses), so they are found even
+        // where ProcFS.maps returns only the start of the file (see mapsOfAProcessWithManyMappingsAreComplete).
+        let maps = try ProcFS.maps(getpid())
+        let exe = ProcFS.executable(getpid())
+        let handle = UInt64(UInt(bitPattern: #dsohandle))
+        let own = try #require(maps.first { $0.start <= handle && handle < $0.end })
+        #expect(own.path == exe)
+        #expect(maps.contains { $0.path == exe && $0.executable })
+        #expect(maps.contains { $0.path == exe && $0.offset == 0 })
     }
 
     @Test func mapsOfAMissingProcessThrow() {
@@ -133,9 +144,50 @@ import VPlayKernel
 
 /// One entry of this process's aux vector (/proc/self/auxv), nil when absent.
 func auxvValue(_ type: UInt64) -> UInt64? {
-    guard let data = FileManager.default.contents(atPath: "/proc/self/auxv") else { return nil }
+    guard let data = try? readWholeFile("/proc/self/auxv") else { return nil }
     let words = data.withUnsafeBytes { raw in
         (0..<raw.count / 8).map { raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self) }
     }
     return stride(from: 0, to: words.count - 1, by: 2).first { words[$0] == type }.map { words[$0 + 1] }
+}
+
+extension TracedProcessTests {
+    @Suite struct ProcFSOfAChild {
+        @Test func commandLineOfAChildWithLongArgumentsIsComplete() throws {
+            let long = String(repeating: "a", count: 100_000)
+            let (pid, gate) = try spawnGated(["/bin/true", "first", long, "last"])
+            let child = ChildProcess(pid)
+            defer { child.end(); close(gate) }
+            try Tracee.seize(pid, options: [.traceExec, .exitKill])
+            release(gate)
+            try child.expectStop(.event(.exec, signal: SIGTRAP))
+            #expect(ProcFS.executable(pid) == "/usr/bin/true" || ProcFS.executable(pid) == "/bin/true")
+            let argv = ProcFS.commandLine(pid)
+            #expect(argv.first == "/bin/true")
+            #expect(argv == ["/bin/true", "first", long, "last"])
+        }
+
+        /// The child is a stopped fork of this test binary: well over 4 KiB of maps text
+        /// (Swift runtime, Foundation, thread stacks) that does not change while we read it.
+        @Test func mapsOfAProcessWithManyMappingsAreComplete() throws {
+            let child = try spawnTracemeStopped()
+            defer { child.end() }
+            let text = try readWholeFile("/proc/\(child.pid)/maps")
+            #expect(text.count > 4096, "precondition: the child's maps should exceed one page")
+            let complete = try completeMaps(child.pid)
+            let maps = try ProcFS.maps(child.pid)
+            do {
+                #expect(maps == complete)
+                #expect(maps.contains { $0.path == "[vdso]" })
+            }
+            // What it does return is a correct prefix.
+            #expect(Array(complete.prefix(maps.count)) == maps)
+        }
+
+        @Test func threadIDsOfASingleThreadedChildIsItsPid() throws {
+            let child = try spawnTracemeStopped()
+            defer { child.end() }
+            #expect(ProcFS.threadIDs(child.pid) == [child.pid])
+        }
+    }
 }

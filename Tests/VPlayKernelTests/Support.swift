@@ -131,13 +131,15 @@ func release(_ gate: Int32) {
 }
 
 /// A forked copy of this process that did PTRACE_TRACEME and is now in its SIGSTOP
-/// signal-delivery stop, right after the `syscall` instruction of raise().
-func spawnTracemeStopped() throws -> ChildProcess {
+/// signal-delivery stop, right after the `syscall` instruction of raise(). As the replayer
+/// does, it gets TRACESYSGOOD (RemoteCaller tells syscall stops by it) and EXITKILL.
+func spawnTracemeStopped(options: PtraceOptions = [.traceSysGood, .exitKill]) throws -> ChildProcess {
     let pid = vp_spawn_traceme_stopped()
     guard pid > 0 else { throw TestFailure("vp_spawn_traceme_stopped: errno \(-pid)") }
     let child = ChildProcess(pid)
     do {
         try child.expectStop(.signalStop(signal: SIGSTOP))
+        try Tracee(pid).setOptions(options)
     } catch {
         child.end()
         throw error
@@ -278,4 +280,28 @@ struct TracedProcessTests {
     @Test func ptraceIsPermitted() {
         #expect(PtraceGate.problem == nil, "ptrace of a child process failed: \(PtraceGate.problem ?? "")")
     }
+}
+
+// MARK: - Reading /proc files whole
+
+/// Reads a file to its end with read(2) until EOF. /proc files report size 0, and
+/// Foundation's FileManager.contents(atPath:) returns only the first read of them.
+func readWholeFile(_ path: String) throws -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw TestFailure("open \(path): errno \(errno)") }
+    defer { close(fd) }
+    var out: [UInt8] = []
+    var buf = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        guard n >= 0 else { throw TestFailure("read \(path): errno \(errno)") }
+        if n == 0 { return out }
+        out += buf[..<n]
+    }
+}
+
+/// All of /proc/PID/maps, parsed by ProcFS.parseMaps (independent of ProcFS.readText).
+func completeMaps(_ pid: Int32) throws -> [MemoryMapping] {
+    try ProcFS.parseMaps(String(decoding: try readWholeFile("/proc/\(pid)/maps"), as: UTF8.self))
 }

@@ -22,7 +22,7 @@ let sysGetppid: UInt64 = 110, sysClockGettime: UInt64 = 228
 
 /// This process's vDSO image, read through /proc/self/maps and /proc/self/mem.
 func ownVDSOImage() throws -> (mapping: MemoryMapping, image: [UInt8]) {
-    let vdso = try #require(try ProcFS.maps(getpid()).first { $0.path == "[vdso]" })
+    let vdso = try #require(try completeMaps(getpid()).first { $0.path == "[vdso]" })
     let image = try ProcessMemory(pid: getpid()).read(vdso.start, count: Int(vdso.size))
     return (vdso, image)
 }
@@ -52,7 +52,7 @@ extension TracedProcessTests {
             defer { dir.remove() }
             let (child, gate) = try startProbe(dir)
             defer { child.end(); close(gate) }
-            let maps = try ProcFS.maps(child.pid)
+            let maps = try ProcFS.maps(child.pid)  // a small C program: its maps fit ProcFS's read
             let memory = try ProcessMemory(pid: child.pid)
             let address = try VDSOPatcher.patch(pid: child.pid, memory: memory, maps: maps)
             let vdso = try #require(maps.first { $0.path == "[vdso]" })
@@ -100,7 +100,7 @@ extension TracedProcessTests {
             let child = try spawnTracemeStopped()
             defer { child.end() }
             let memory = try ProcessMemory(pid: child.pid)
-            let address = try VDSOPatcher.patch(pid: child.pid, memory: memory, maps: try ProcFS.maps(child.pid))
+            let address = try VDSOPatcher.patch(pid: child.pid, memory: memory, maps: try completeMaps(child.pid))
             let caller = try RemoteCaller(Tracee(child.pid), syscallInstruction: address, atEntryStop: false)
             #expect(try caller.call(39) == Int64(child.pid))
             try caller.finish(reissue: false)
@@ -112,10 +112,22 @@ extension TracedProcessTests {
                         != [0xB8, 0xE4, 0x00, 0x00, 0x00, 0x0F, 0x05, 0xC3])
         }
 
+        /// The recorder passes ProcFS.maps to the patcher; for a process with many mappings
+        /// (any Swift, Java or Go program, like this fork of the test binary) the [vdso] line
+        /// lies beyond what ProcFS.maps returns.
+        @Test func patchFindsTheVdsoOfAProcessWithManyMappings() throws {
+            let child = try spawnTracemeStopped()
+            defer { child.end() }
+            let memory = try ProcessMemory(pid: child.pid)
+            do {
+                _ = try VDSOPatcher.patch(pid: child.pid, memory: memory, maps: try ProcFS.maps(child.pid))
+            }
+        }
+
         @Test func processWithoutAVdsoIsRejected() throws {
             let child = try spawnTracemeStopped()
             defer { child.end() }
-            let maps = try ProcFS.maps(child.pid).filter { $0.path != "[vdso]" }
+            let maps = try completeMaps(child.pid).filter { $0.path != "[vdso]" }
             #expect(throws: TraceError.self) {
                 try VDSOPatcher.patch(pid: child.pid, memory: try ProcessMemory(pid: child.pid), maps: maps)
             }
@@ -123,7 +135,7 @@ extension TracedProcessTests {
     }
 }
 
-@Suite struct ELFSymbolReading {
+@Suite(.timeLimit(.minutes(1))) struct ELFSymbolReading {
     @Test func ownVdsoExportsClockGettime() throws {
         let (vdso, image) = try ownVDSOImage()
         let symbols = try ELFSymbols.dynamicSymbols(image)
@@ -199,7 +211,7 @@ extension TracedProcessTests {
         ("shoff at Int.max", 0x28, UInt64(Int.max)),
     ])
     func hugeHeaderOffsetsAreRejectedWithoutCrashing(name: String, field: Int, value: UInt64) async {
-        await withKnownIssue("ELFSymbols.dynamicSymbols converts file offsets with Int(_:) and adds them unchecked; it traps") {
+        do {
             await #expect(processExitsWith: .success, "\(name)") { [field, value] in
                 var image = [UInt8](repeating: 0, count: 256)
                 image[0..<5] = [0x7f, 0x45, 0x4c, 0x46, 2]
@@ -215,7 +227,7 @@ extension TracedProcessTests {
 
     /// A section header whose dynsym offset and size are huge.
     @Test func hugeSymbolTableOffsetsAreRejectedWithoutCrashing() async {
-        await withKnownIssue("ELFSymbols.dynamicSymbols: Int(symOff) / symOff + symSize trap on huge values") {
+        do {
             await #expect(processExitsWith: .success) {
                 var image = [UInt8](repeating: 0, count: 512)
                 image[0..<5] = [0x7f, 0x45, 0x4c, 0x46, 2]
