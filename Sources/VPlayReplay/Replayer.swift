@@ -285,8 +285,11 @@ public final class Replayer {
 
     func nextEventIsSignal(for tid: Int32) -> Bool {
         for e in bundle.log[(index + 1)...] where e.tid == tid {
-            if case .signal = e { return true }
-            return false
+            switch e {
+            case .signal: return true
+            case .asyncPoint: continue  // describes the signal that follows
+            default: return false
+            }
         }
         return false
     }
