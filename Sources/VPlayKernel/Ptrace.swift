@@ -182,6 +182,20 @@ public struct Tracee: Hashable, Sendable {
         try check(vp_setsiginfo(tid, &info), "PTRACE_SETSIGINFO", pid: tid)
     }
 
+    /// The blocked-signal mask (PTRACE_GETSIGMASK): bit n-1 for signal n.
+    public func signalMask() throws -> UInt64 {
+        var mask: UInt64 = 0
+        let r = withUnsafeMutablePointer(to: &mask) { vp_ptrace(0x420a, tid, 8, UInt(bitPattern: $0)) }
+        if r == -1 { throw KernelError("PTRACE_GETSIGMASK", pid: tid, errno: vp_errno()) }
+        return mask
+    }
+
+    public func setSignalMask(_ mask: UInt64) throws {
+        var m = mask
+        let r = withUnsafeMutablePointer(to: &m) { vp_ptrace(0x420b, tid, 8, UInt(bitPattern: $0)) }
+        if r == -1 { throw KernelError("PTRACE_SETSIGMASK", pid: tid, errno: vp_errno()) }
+    }
+
     public func setDebugRegister(_ index: Int32, _ value: UInt64) throws {
         try check(vp_set_debugreg(tid, index, UInt(value)), "PTRACE_POKEUSER(DR\(index))", pid: tid)
     }

@@ -14,8 +14,9 @@ public final class RemoteCaller {
     /// Stops of other tasks are not ours; events of this thread that are not the syscall stop
     /// (clone/fork events of an injected clone) are collected here for the caller.
     public private(set) var newChildren: [Int32] = []
-    /// Signals that arrived during injected calls; `finish` queues them again.
-    public private(set) var deferredSignals: [Int32] = []
+    /// The thread's blocked-signal mask: every signal is blocked while injecting, so one that
+    /// arrives meanwhile stays pending, siginfo intact, until `finish` restores this.
+    private let savedMask: UInt64
 
     /// `atEntryStop`: the thread is in a syscall-entry stop; its pending syscall is replaced by
     /// the first injected call and re-issued when the caller restores (see `finish`).
@@ -24,6 +25,8 @@ public final class RemoteCaller {
         self.syscallInstruction = syscallInstruction
         self.atEntryStop = atEntryStop
         self.original = try tracee.registers()
+        self.savedMask = try tracee.signalMask()
+        try tracee.setSignalMask(~0)
     }
 
     @discardableResult
@@ -67,8 +70,7 @@ public final class RemoteCaller {
             atEntryStop = false
         }
         try tracee.setRegisters(regs)
-        for sig in deferredSignals { _ = vp_tgkill(threadGroupID(tracee.tid), tracee.tid, sig) }
-        deferredSignals = []
+        try tracee.setSignalMask(savedMask)
     }
 
     private func waitSyscallStop() throws {
@@ -87,13 +89,10 @@ public final class RemoteCaller {
             case .event(.exit, _):
                 throw TraceError("thread \(tracee.tid) is exiting; cannot inject a syscall")
             case .signalStop(let sig):
+                // Everything else is blocked: this is a fault of the injected call itself.
                 let regs = try tracee.registers()
-                if [SIGSEGV, SIGBUS, SIGILL, SIGFPE].contains(sig), regs.rip &- syscallInstruction < 3 {
-                    throw TraceError("injected syscall in thread \(tracee.tid) faulted (signal \(sig)) at 0x\(String(regs.rip, radix: 16))")
-                }
-                // Not ours to deliver in the middle of an injection: send it again afterwards.
-                deferredSignals.append(sig)
-                try tracee.resumeSyscall()
+                try? tracee.setSignalMask(savedMask)
+                throw TraceError("injected syscall in thread \(tracee.tid) faulted (signal \(sig)) at 0x\(String(regs.rip, radix: 16))")
             default:
                 try tracee.resumeSyscall()
             }
@@ -108,8 +107,3 @@ public enum SysNr {
     public static let seccomp = 317, sigaltstack = 131, tgkill = 234
 }
 
-/// The thread group of a task (its process id), from /proc; the task itself when unknown.
-func threadGroupID(_ tid: Int32) -> Int32 {
-    guard let s = try? ProcFS.status("/proc/\(tid)/status"), let t = s["Tgid"], let v = Int32(t) else { return tid }
-    return v
-}

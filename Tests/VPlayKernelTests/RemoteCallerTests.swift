@@ -190,7 +190,7 @@ extension TracedProcessTests {
             let info = try tracee.siginfo()
             let int32 = { (o: Int) in info[o..<o + 4].withUnsafeBytes { $0.loadUnaligned(as: Int32.self) } }
             #expect(int32(0) == SIGUSR1)
-            withKnownIssue("RemoteCaller.finish re-sends deferred signals with tgkill: si_code becomes SI_TKILL and si_value is lost") {
+            do {
                 #expect(int32(8) == -1)     // si_code SI_QUEUE
                 #expect(int32(24) == 4242)  // si_value
             }
