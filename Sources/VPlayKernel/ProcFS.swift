@@ -6,6 +6,10 @@ import VPlayBundle
 public enum ProcFS {
     /// Reads a whole /proc file: they are generated a page at a time, so read until EOF.
     public static func readText(_ path: String) throws -> String {
+        String(decoding: try readBytes(path), as: UTF8.self)
+    }
+
+    public static func readBytes(_ path: String) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw TraceError("cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
@@ -18,7 +22,7 @@ public enum ProcFS {
             if n == 0 { break }
             data += chunk[..<n]
         }
-        return String(decoding: data, as: UTF8.self)
+        return data
     }
 
     /// /proc/PID/maps, one MemoryMapping per line.
@@ -36,7 +40,8 @@ public enum ProcFS {
                   let offset = UInt64(fields[2], radix: 16) else {
                 throw TraceError("malformed maps line: \(line)")
             }
-            let path = fields.count > 5 ? fields[5].trimmingCharacters(in: .whitespaces) : ""
+            // Only the column padding goes: a file name may itself end in a space.
+            let path = fields.count > 5 ? String(fields[5].drop(while: { $0 == " " })) : ""
             result.append(MemoryMapping(start: start, end: end, permissions: String(fields[1]), offset: offset, path: path))
         }
         return result
@@ -72,7 +77,7 @@ public enum ProcFS {
     }
 
     public static func commandLine(_ pid: Int32) -> [String] {
-        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return [] }
+        guard let data = try? readBytes("/proc/\(pid)/cmdline") else { return [] }
         return data.split(separator: 0, omittingEmptySubsequences: false).dropLast().map { String(decoding: $0, as: UTF8.self) }
     }
 

@@ -4,6 +4,8 @@ import VPlayBundle
 
 /// Runs syscalls inside a stopped tracee: the tracer's only way to change a traced process
 /// (snapshots, prctl, signal queries, replay set-up). See DESIGN.md "Remote syscall injection".
+/// The tracee must have been attached with PTRACE_O_TRACESYSGOOD (syscall stops are told from
+/// SIGTRAP by it).
 public final class RemoteCaller {
     public let tracee: Tracee
     /// Address of a `syscall` instruction in the tracee.
