@@ -205,11 +205,15 @@ public struct WindowInfo: Codable, Equatable, Sendable {
     /// Why the window began: "exec", "fork", "rotation", "attach".
     public var startReason: String
     public var startTime: String
-    public init(seconds: Double, duration: Double, startReason: String, startTime: String) {
+    /// How long taking the window-start snapshot stopped the process (registers, signal
+    /// dispositions, the copy-on-write shadow).
+    public var snapshotSeconds: Double?
+    public init(seconds: Double, duration: Double, startReason: String, startTime: String, snapshotSeconds: Double? = nil) {
         self.seconds = seconds
         self.duration = duration
         self.startReason = startReason
         self.startTime = startTime
+        self.snapshotSeconds = snapshotSeconds
     }
 }
 
@@ -232,10 +236,14 @@ public struct MemorySummary: Codable, Equatable, Sendable {
     /// Resident memory of the process at the end (VmRSS).
     public var residentBytes: UInt64
     public var mappings: Int
-    public init(savedBytes: UInt64, residentBytes: UInt64, mappings: Int) {
+    /// Time from the fatal signal (or exit) to the bundle's contents being complete, before
+    /// compression and the write.
+    public var captureSeconds: Double?
+    public init(savedBytes: UInt64, residentBytes: UInt64, mappings: Int, captureSeconds: Double? = nil) {
         self.savedBytes = savedBytes
         self.residentBytes = residentBytes
         self.mappings = mappings
+        self.captureSeconds = captureSeconds
     }
 }
 

@@ -14,6 +14,7 @@ extension Recorder {
         guard let shadow = base.shadow else { throw TraceError("window of process \(process.pid) has no snapshot") }
         let signal = status & 0x7f
         let crashTid = crashingThread(process, signal: signal) ?? endingThread.tid
+        let captureStart = signal != 0 ? (threads[crashTid]?.lastSignalNanos ?? monotonicNanos()) : monotonicNanos()
         var log = base.log
         if base !== current { log += current.log.dropFirst(current.syntheticPrefix) }
         let endTime = monotonicNanos() &- base.startNanos
@@ -34,10 +35,12 @@ extension Recorder {
             process: RecordedProcess(pid: process.pid, program: process.program, argv: process.argv),
             crash: crash,
             window: WindowInfo(seconds: options.window, duration: Double(endTime) / 1e9,
-                               startReason: base.reason, startTime: isoTime(base.startWall)),
+                               startReason: base.reason, startTime: isoTime(base.startWall),
+                               snapshotSeconds: base.snapshotSeconds),
             log: summarize(log),
             memory: MemorySummary(savedBytes: saved, residentBytes: ProcFS.residentBytes(process.pid),
-                                  mappings: base.state.mappings.count),
+                                  mappings: base.state.mappings.count,
+                                  captureSeconds: Double(monotonicNanos() &- captureStart) / 1e9),
             verified: false, warnings: process.warnings, container: options.container)
         let bundle = Bundle(manifest: manifest, state: base.state, pages: pages, log: log)
         let path = bundlePath(process)

@@ -318,6 +318,7 @@ public final class Recorder {
         let faults: Set<Int32> = [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP]
         let synchronous = faults.contains(signal) && code > 0
         thread.lastSignal = signal
+        thread.lastSignalNanos = monotonicNanos()
         if let window = process.current {
             if !synchronous, let start = thread.cpuAtUserEntry, let now = thread.cpuClock?.nanos(),
                let memory = try? process.memoryAccess(), let maps = try? ProcFS.maps(process.pid) {

@@ -16,6 +16,8 @@ final class TracedThread {
     /// Result forced at the exit stop of a call the recorder cancelled (rseq).
     var cancelResult: Int64?
     var lastSignal: Int32?
+    /// When the last signal was delivered to it (monotonic ns): a crash's capture starts there.
+    var lastSignalNanos: UInt64 = 0
     /// CPU time (ns) when the thread last returned to user code, to place asynchronous signals.
     var cpuAtUserEntry: UInt64?
     lazy var cpuClock: ThreadCPUClock? = ThreadCPUClock(tid: tid)
@@ -43,6 +45,8 @@ final class Window {
     /// Entries logged at window start for threads caught inside a call; they stand in for
     /// entries the previous window already holds, so they are dropped when both are replayed.
     var syntheticPrefix = 0
+    /// How long the window start held the process stopped.
+    var snapshotSeconds: Double?
 
     init(startNanos: UInt64, reason: String, shadow: Int32?, state: ProcessState) {
         self.startNanos = startNanos

@@ -10,6 +10,7 @@ extension Recorder {
     /// `trigger` is stopped (at a syscall entry when `atEntry`; its call is then re-issued).
     /// Returns false when the process cannot be snapshotted right now (try again later).
     func startWindow(_ process: TracedProcess, trigger: TracedThread, atEntry: Bool, reason: String) throws -> Bool {
+        let began = monotonicNanos()
         let others = try stopOtherThreads(process, except: trigger.tid)
         // A thread inside fork/clone/exec has no clean restart point: postpone.
         for (_, status) in others {
@@ -65,6 +66,7 @@ extension Recorder {
         process.previous = process.current
         let window = Window(startNanos: monotonicNanos(), reason: reason, shadow: shadow, state: state)
         window.shadowLocalPid = shadowLocal
+        window.snapshotSeconds = Double(monotonicNanos() &- began) / 1e9
         process.current = window
         // Threads caught at a syscall exit re-enter that call at window start; log its entry first.
         for (tid, status) in others where status == .syscallStop {

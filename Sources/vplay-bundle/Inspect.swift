@@ -43,7 +43,9 @@ struct Inspect: ParsableCommand {
                 + (c.faultAddress.map { ", fault address 0x\(String($0, radix: 16))" } ?? ""),
             "window    \(String(format: "%.3f", m.window.duration)) s (configured \(m.window.seconds) s, started at \(m.window.startReason))",
             "log       \(m.log.syscalls) syscalls, \(m.log.signals) signals, \(m.log.rdtsc) rdtsc, \(m.log.events) events",
-            "memory    \(m.memory.savedBytes) bytes saved of \(m.memory.residentBytes) resident, \(m.memory.mappings) mappings",
+            "memory    \(m.memory.savedBytes) bytes saved of \(m.memory.residentBytes) resident, \(m.memory.mappings) mappings"
+                + (m.memory.captureSeconds.map { String(format: ", captured in %.3f s", $0) } ?? "")
+                + (m.window.snapshotSeconds.map { String(format: ", window-start snapshot %.4f s", $0) } ?? ""),
             "verified  \(m.verified ? "yes" : "no")",
         ]
         if let container = m.container, !container.isEmpty {
