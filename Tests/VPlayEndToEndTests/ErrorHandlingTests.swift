@@ -60,17 +60,24 @@ extension EndToEndTests {
             expectCleanError(try VPlay.run(["replay", file], timeout: 60), "replay of a \(label) bundle")
             expectCleanError(try VPlay.run(["replay", file, "--json"], timeout: 60), "replay --json of a \(label) bundle")
         }
+        // inspect reads and checks the whole bundle, so it reports damage anywhere.
         expectCleanError(try VPlay.run(["inspect", truncated, "--json"], timeout: 60), "inspect of a truncated bundle")
-        // inspect reads the manifest; damage in another part (pages, log) may go unnoticed
-        // by it, so it may succeed, but it must not crash or print garbage.
-        let inspected = try VPlay.run(["inspect", corrupted, "--json"], timeout: 60)
-        if inspected.exitCode == 0 {
-            #expect(throws: Never.self, "inspect of a corrupted bundle printed invalid JSON") {
-                _ = try JSON.parse(inspected.stdout)
-            }
-        } else {
-            expectCleanError(inspected, "inspect of a corrupted bundle")
+        expectCleanError(try VPlay.run(["inspect", corrupted, "--json"], timeout: 60), "inspect of a corrupted bundle")
+        // verify: 0 for an intact bundle, 1 naming what is wrong, 2 for a missing file.
+        let good = try VPlay.run(["verify", bundle], timeout: 60)
+        #expect(good.exitCode == 0 && good.stdout.contains("ok"), "verify of an intact bundle:\n\(good)")
+        for (label, file) in [("truncated", truncated), ("corrupted", corrupted)] {
+            let v = try VPlay.run(["verify", file, "--json"], timeout: 60)
+            #expect(v.exitCode == 1, "verify of a \(label) bundle must exit 1:\n\(v)")
+            let problems = try JSON.parse(v.stdout)["problems"]
+            #expect(problems != nil && !v.stdout.contains("\"problems\":[]"), "verify must name the problem:\n\(v)")
         }
+        expectCleanError(try VPlay.run(["verify", ws.path("missing.vplay")], timeout: 30), "verify of a missing file")
+        // list: every bundle of the directory, the damaged ones marked unreadable, no crash.
+        let listed = try VPlay.run(["list", ws.root, ws.bundleDirectory], timeout: 60)
+        #expect(listed.exitCode == 0, "\(listed)")
+        #expect(listed.stdout.contains((bundle as NSString).lastPathComponent) && listed.stdout.contains("SIGSEGV"), "\(listed)")
+        #expect(listed.stdout.contains("unreadable"), "damaged bundles are listed as unreadable:\n\(listed)")
         // The undamaged original is still fine.
         _ = try VPlay.inspect(bundle)
     }
