@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VPlayBundle
+import VPlaySyscalls
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,9 +14,23 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Print the manifest as JSON.")
     var json = false
 
+    @Option(help: "How many of the last kernel interactions to show: a number or 'all'.")
+    var syscalls: String = "20"
+
+    @Option(help: "Show only this thread's interactions.")
+    var thread: Int32?
+
+    func validate() throws {
+        guard syscalls == "all" || (Int(syscalls).map { $0 >= 0 } ?? false) else {
+            throw ValidationError("--syscalls takes a number or 'all'")
+        }
+    }
+
     func run() throws {
         // Read everything, so a damaged bundle is reported here and not first at replay.
-        let manifest = try loadBundle(bundle).manifest
+        let loaded = try loadBundle(bundle)
+        let manifest = loaded.manifest
+        let recent = RecentSyscalls.lines(loaded.log, limit: Int(syscalls), thread: thread)
         if json {
             let data = try manifest.jsonData()
             // Absent optionals appear as null, so scripts can test crash.signal == null.
@@ -26,11 +41,18 @@ struct Inspect: ParsableCommand {
                 }
                 object["crash"] = crash
             }
+            object["recentSyscalls"] = recent.map {
+                ["tid": $0.tid, "secondsBeforeEnd": $0.secondsBeforeEnd, "number": $0.number, "call": $0.text] as [String: Any]
+            }
             let out = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
             print(String(decoding: out, as: UTF8.self))
             return
         }
         print(Inspect.human(manifest))
+        print("\nlast \(recent.count) kernel interactions\(thread.map { " of thread \($0)" } ?? "") (seconds before the end):")
+        for r in recent {
+            print(String(format: "  -%.6f  [%d] ", r.secondsBeforeEnd, r.tid) + r.text)
+        }
     }
 
     static func human(_ m: Manifest) -> String {
@@ -53,5 +75,42 @@ struct Inspect: ParsableCommand {
         }
         for w in m.warnings { lines.append("warning   \(w)") }
         return lines.joined(separator: "\n")
+    }
+}
+
+/// The log's syscalls as strace-like lines, decoded by the syscall table.
+enum RecentSyscalls {
+    struct Line {
+        var tid: Int32
+        var secondsBeforeEnd: Double
+        var number: Int32
+        var text: String
+    }
+
+    /// The last `limit` calls (all when nil), oldest first; a call that never returned shows `= ?`.
+    static func lines(_ log: [LogEvent], limit: Int?, thread: Int32?) -> [Line] {
+        let end = log.last?.time ?? 0
+        var open: [Int32: (number: Int32, args: [UInt64], strings: [String], time: UInt64)] = [:]
+        var out: [Line] = []
+        func add(_ tid: Int32, _ e: (number: Int32, args: [UInt64], strings: [String], time: UInt64), _ result: Int64?,
+                 _ writes: [MemoryWrite]) {
+            let text = SyscallFormatter.describe(number: Int(e.number), args: e.args, strings: e.strings, result: result,
+                                                 written: writes.map { ($0.address, $0.bytes) })
+            out.append(Line(tid: tid, secondsBeforeEnd: Double(end &- e.time) / 1e9, number: e.number, text: text))
+        }
+        for event in log where thread == nil || event.tid == thread {
+            switch event {
+            case .syscallEntry(let tid, let time, let number, let args, let strings):
+                if let pending = open[tid] { add(tid, pending, nil, []) }
+                open[tid] = (number, args, strings, time)
+            case .syscallExit(let tid, _, _, let result, let writes):
+                if let pending = open.removeValue(forKey: tid) { add(tid, pending, result, writes) }
+            default:
+                break
+            }
+        }
+        for (tid, pending) in open.sorted(by: { $0.value.time < $1.value.time }) { add(tid, pending, nil, []) }
+        guard let limit else { return out }
+        return Array(out.suffix(limit))
     }
 }

@@ -78,6 +78,14 @@ extension EndToEndTests {
         #expect(listed.exitCode == 0, "\(listed)")
         #expect(listed.stdout.contains((bundle as NSString).lastPathComponent) && listed.stdout.contains("SIGSEGV"), "\(listed)")
         #expect(listed.stdout.contains("unreadable"), "damaged bundles are listed as unreadable:\n\(listed)")
+        // inspect decodes the last kernel interactions from the syscall table, strace-like.
+        let human = try VPlay.run(["inspect", bundle, "--syscalls", "all"], timeout: 60)
+        #expect(human.exitCode == 0, "\(human)")
+        #expect(human.stdout.contains("openat(AT_FDCWD, \"\(input)\", O_RDONLY"), "the input file's open is decoded:\n\(human.stdout)")
+        #expect(human.stdout.contains("read(3, \"damage me\\n\", "), "the read and its data are decoded:\n\(human.stdout)")
+        let byThread = try VPlay.run(["inspect", bundle, "--json", "--syscalls", "5", "--thread", "1"], timeout: 60)
+        #expect(byThread.exitCode == 0 && byThread.stdout.contains("recentSyscalls") && !byThread.stdout.contains("\"call\""),
+                "no interactions for a thread that does not exist:\n\(byThread.stdout)")
         // The undamaged original is still fine.
         _ = try VPlay.inspect(bundle)
     }

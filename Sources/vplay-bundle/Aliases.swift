@@ -1,0 +1,2 @@
+import VPlayBundle
+typealias LogEvent = VPlayBundle.LogEvent
