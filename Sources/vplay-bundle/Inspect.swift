@@ -49,15 +49,47 @@ struct Inspect: ParsableCommand {
             return
         }
         print(Inspect.human(manifest))
+        print(Inspect.mappings(loaded))
         print("\nlast \(recent.count) kernel interactions\(thread.map { " of thread \($0)" } ?? "") (seconds before the end):")
         for r in recent {
             print(String(format: "  -%.6f  [%d] ", r.secondsBeforeEnd, r.tid) + r.text)
         }
     }
 
+    /// What a signal's si_code says about its cause.
+    static func codeMeaning(signal: Int32, code: Int32) -> String {
+        let byCode: [Int32: String] = [0: "SI_USER: sent by kill", -1: "SI_QUEUE: sent by sigqueue", -2: "SI_TIMER: timer expired",
+                                       -6: "SI_TKILL: sent by tkill/tgkill (abort, raise)", 128: "SI_KERNEL: sent by the kernel"]
+        let faults: [Int32: [Int32: String]] = [
+            11: [1: "SEGV_MAPERR: address not mapped", 2: "SEGV_ACCERR: invalid permissions for the mapping",
+                 128: "SI_KERNEL: general protection fault (e.g. a non-canonical address)"],
+            7: [1: "BUS_ADRALN: invalid address alignment", 2: "BUS_ADRERR: nonexistent physical address",
+                3: "BUS_OBJERR: object-specific hardware error (e.g. beyond the end of a mapped file)"],
+            4: [1: "ILL_ILLOPC: illegal opcode", 2: "ILL_ILLOPN: illegal operand", 4: "ILL_ILLTRP: illegal trap",
+                5: "ILL_PRVOPC: privileged opcode"],
+            8: [1: "FPE_INTDIV: integer divide by zero", 2: "FPE_INTOVF: integer overflow", 3: "FPE_FLTDIV: floating-point divide by zero"],
+            5: [1: "TRAP_BRKPT: breakpoint", 2: "TRAP_TRACE: trace trap", 128: "SI_KERNEL: int3"],
+        ]
+        return faults[signal]?[code] ?? byCode[code] ?? "code \(code)"
+    }
+
+    /// The window-start memory map with how much of each mapping the bundle holds.
+    static func mappings(_ b: VPlayBundle.Bundle) -> String {
+        var lines = ["", "memory map at window start (saved KiB / size KiB):"]
+        for m in b.state.mappings {
+            let saved = b.pages.reduce(UInt64(0)) { sum, run in
+                let start = max(run.address, m.start), end = min(run.address + UInt64(run.bytes.count), m.end)
+                return end > start ? sum + (end - start) : sum
+            }
+            lines.append(String(format: "  %012llx-%012llx %@ %8llu / %8llu  %@", m.start, m.end, m.permissions as NSString,
+                                saved / 1024, m.size / 1024, m.path as NSString))
+        }
+        return lines.joined(separator: "\n")
+    }
+
     static func human(_ m: Manifest) -> String {
         let c = m.crash
-        let end = c.signal.map { "\(c.signalName ?? "signal \($0)") (code \(c.code ?? 0))" } ?? "exit code \(c.exitCode ?? 0)"
+        let end = c.signal.map { "\(c.signalName ?? "signal \($0)") (\(codeMeaning(signal: $0, code: c.code ?? 0)))" } ?? "exit code \(c.exitCode ?? 0)"
         var lines = [
             "bundle format \(m.formatVersion), vplay \(m.toolVersion), written \(m.createdAt)",
             "process   \(m.process.pid) \(m.process.program) \(m.process.argv.dropFirst().joined(separator: " "))",

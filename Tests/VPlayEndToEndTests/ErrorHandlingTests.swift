@@ -83,6 +83,9 @@ extension EndToEndTests {
         #expect(human.exitCode == 0, "\(human)")
         #expect(human.stdout.contains("openat(AT_FDCWD, \"\(input)\", O_RDONLY"), "the input file's open is decoded:\n\(human.stdout)")
         #expect(human.stdout.contains("read(3, \"damage me\\n\", "), "the read and its data are decoded:\n\(human.stdout)")
+        #expect(human.stdout.contains("SEGV_MAPERR: address not mapped"), "the si_code is explained:\n\(human.stdout)")
+        #expect(human.stdout.contains("memory map at window start") && human.stdout.contains("[stack]"),
+                "the memory map with saved sizes is shown:\n\(human.stdout)")
         let byThread = try VPlay.run(["inspect", bundle, "--json", "--syscalls", "5", "--thread", "1"], timeout: 60)
         #expect(byThread.exitCode == 0 && byThread.stdout.contains("recentSyscalls") && !byThread.stdout.contains("\"call\""),
                 "no interactions for a thread that does not exist:\n\(byThread.stdout)")
