@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "VPlayOCI", dependencies: []),
         // The OCI hook and the per-container monitor it starts.
         .executableTarget(name: "vplay-hook", dependencies: [
-            "VPlayOCI", "VPlayRecord", "VPlayKernel",
+            "VPlayOCI", "VPlayRecord", "VPlayKernel", "VPlaySyscalls",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

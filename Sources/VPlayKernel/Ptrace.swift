@@ -267,6 +267,25 @@ public enum RestartErrno {
         v == restartSys || v == restartNoIntr || v == restartNoHand || v == restartBlock
     }
 
+    /// Whether the registers are those of a call the kernel interrupted and would restart.
+    public static func isInterrupted(_ regs: Registers) -> Bool {
+        isRestart(regs.result) && Int64(bitPattern: regs.origRax) >= 0
+    }
+
+    /// The registers restarted if they are those of an interrupted call, else unchanged.
+    public static func restartedIfInterrupted(_ regs: Registers) -> Registers {
+        isInterrupted(regs) ? restarted(regs) : regs
+    }
+
+    /// Registers at a syscall stop rewound to the syscall instruction with the call's number,
+    /// so that resuming runs the same call again.
+    public static func reissued(_ regs: Registers) -> Registers {
+        var r = regs
+        r.rax = regs.origRax
+        r.rip &-= 2
+        return r
+    }
+
     /// Registers that re-execute the interrupted call, as the kernel does when no handler runs.
     public static func restarted(_ regs: Registers) -> Registers {
         var r = regs

@@ -54,14 +54,11 @@ public final class RemoteCaller {
 
     /// Puts `registers` back (default: the original ones). If the thread was taken at a syscall
     /// entry, or in an interrupted call, the registers are rewound so that call runs again.
-    public func finish(restoring registers: Registers? = nil, reissue: Bool) throws {
-        var regs = registers ?? original
-        if reissue {
-            regs.rax = regs.origRax
-            regs.rip &-= 2
-        } else if RestartErrno.isRestart(regs.result) && Int64(bitPattern: regs.origRax) >= 0 {
-            regs = RestartErrno.restarted(regs)
-        }
+    /// Returns the registers installed.
+    @discardableResult
+    public func finish(restoring registers: Registers? = nil, reissue: Bool) throws -> Registers {
+        let base = registers ?? original
+        let regs = reissue ? RestartErrno.reissued(base) : RestartErrno.restartedIfInterrupted(base)
         if atEntryStop {
             // Nothing was injected: skip the pending call so it re-executes after resumption.
             var skip = try tracee.registers()
@@ -73,6 +70,7 @@ public final class RemoteCaller {
         }
         try tracee.setRegisters(regs)
         try tracee.setSignalMask(savedMask)
+        return regs
     }
 
     private func waitSyscallStop() throws {

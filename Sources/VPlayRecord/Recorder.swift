@@ -533,11 +533,3 @@ func nonZeroPages(_ run: PageRun) -> [PageRun] {
     }
     return out
 }
-
-func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
-    let copies = strings.map { strdup($0) }
-    defer { copies.forEach { free($0) } }
-    var pointers: [UnsafePointer<CChar>?] = copies.map { UnsafePointer($0) }
-    pointers.append(nil)
-    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
-}

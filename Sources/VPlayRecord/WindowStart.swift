@@ -43,14 +43,8 @@ extension Recorder {
             let brk = UInt64(bitPattern: try caller.call(SysNr.brk, [0]))
             let actions = try querySignalActions(process, caller: caller, memory: memory)
             (shadow, shadowLocal) = try takeShadow(caller)
-            var triggerRegs = caller.original
-            if atEntry {
-                triggerRegs.rax = triggerRegs.origRax
-                triggerRegs.rip &-= 2
-            } else if RestartErrno.isRestart(triggerRegs.result), Int64(bitPattern: triggerRegs.origRax) >= 0 {
-                triggerRegs = RestartErrno.restarted(triggerRegs)
-            }
-            try caller.finish(reissue: atEntry)
+            // The trigger's window-start registers are the ones it resumes with.
+            let triggerRegs = try caller.finish(reissue: atEntry)
             var snapshots = [try snapshot(trigger.tid, pid: process.pid, registers: triggerRegs)]
             for (tid, status) in others where !status.isTerminal {
                 snapshots.append(try snapshot(tid, pid: process.pid, registers: try t0Registers(tid, status)))
@@ -58,11 +52,10 @@ extension Recorder {
             state = ProcessState(brk: brk, signalActions: actions, threads: snapshots,
                                  mappings: try ProcFS.maps(process.pid))
         } catch {
-            try? caller.finish(reissue: atEntry)
+            _ = try? caller.finish(reissue: atEntry)
             if let s = shadow { killShadow(s) }
             throw error
         }
-        if let previous = process.previous?.shadow, shadows.contains(previous) { killShadow(previous) }
         process.previous = process.current
         let window = Window(startNanos: monotonicNanos(), reason: reason, shadow: shadow, state: state)
         window.shadowLocalPid = shadowLocal
@@ -102,19 +95,12 @@ extension Recorder {
     /// the syscall instruction so that replay re-enters the call.
     func t0Registers(_ tid: Int32, _ status: WaitStatus) throws -> Registers {
         let tracee = Tracee(tid)
-        var regs = try tracee.registers()
+        let regs = try tracee.registers()
         switch status {
-        case .syscallStop:
-            regs.rax = regs.origRax
-            regs.rip &-= 2
-        case .event(.stop, _):
-            if RestartErrno.isRestart(regs.result), Int64(bitPattern: regs.origRax) >= 0 {
-                regs = RestartErrno.restarted(regs)
-            }
-        default:
-            break
+        case .syscallStop: return RestartErrno.reissued(regs)
+        case .event(.stop, _): return RestartErrno.restartedIfInterrupted(regs)
+        default: return regs
         }
-        return regs
     }
 
     func snapshot(_ tid: Int32, pid: Int32, registers: Registers) throws -> ThreadSnapshot {

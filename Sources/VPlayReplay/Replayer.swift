@@ -277,7 +277,7 @@ public final class Replayer {
         // A cancelled call has orig_rax -1; put the number back so the kernel's restart logic
         // (for -ERESTART* results when a signal follows) sees the call as the recording did.
         if call.emulated { regs.origRax = UInt64(number) }
-        if RestartErrno.isRestart(result), Int64(bitPattern: regs.origRax) >= 0, !nextEventIsSignal(for: t.recordedTid) {
+        if RestartErrno.isInterrupted(regs), !nextEventIsSignal(for: t.recordedTid) {
             regs = RestartErrno.restarted(regs)
         }
         try t.tracee.setRegisters(regs)

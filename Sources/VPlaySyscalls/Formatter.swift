@@ -30,7 +30,7 @@ public enum SyscallFormatter {
             case .uint:
                 parts.append(String(v))
             case .signal:
-                parts.append(signalName(Int32(truncatingIfNeeded: v)))
+                parts.append(SignalNames.known(Int32(truncatingIfNeeded: v)) ?? String(Int32(truncatingIfNeeded: v)))
             case .flags(let set):
                 parts.append(flags(set, v))
             }
@@ -116,12 +116,22 @@ public enum SyscallFormatter {
         512: "ERESTARTSYS (To be restarted)", 513: "ERESTARTNOINTR (To be restarted)",
         514: "ERESTARTNOHAND (To be restarted if no handler)", 516: "ERESTART_RESTARTBLOCK (Interrupted by signal)",
     ]
+}
 
-    static func signalName(_ s: Int32) -> String {
-        let names = ["", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL",
-                     "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT",
-                     "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF",
-                     "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS"]
-        return s > 0 && Int(s) < names.count ? names[Int(s)] : String(s)
+/// Names of the standard signals, for errors, manifests and decoded logs.
+public enum SignalNames {
+    static let names = ["", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL",
+                        "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT",
+                        "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF",
+                        "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS"]
+
+    /// The name of a standard signal, nil for real-time and invalid numbers.
+    public static func known(_ signal: Int32) -> String? {
+        signal > 0 && Int(signal) < names.count ? names[Int(signal)] : nil
     }
+}
+
+/// "SIGSEGV"; "SIG34" for signals without a name.
+public func signalName(_ signal: Int32) -> String {
+    SignalNames.known(signal) ?? "SIG\(signal)"
 }

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import Logging
 import VPlayRecord
+import VPlaySyscalls
 
 /// The per-container recorder: attaches to the container's init, records it and everything it
 /// starts, writes bundles, and exits when the container's processes are gone. If it dies, the

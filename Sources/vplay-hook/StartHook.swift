@@ -3,6 +3,7 @@ import CVPlay
 import Foundation
 import Glibc
 import Logging
+import VPlayKernel
 import VPlayOCI
 
 /// createRuntime / prestart: start the container's monitor and wait until it has attached.
@@ -50,7 +51,7 @@ enum StartHook {
             args += ["--annotation", "\(key)=\(value)"]
         }
         if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { args[0] = exe }
-        let monitor = withCStrings(args) { vp_spawn_daemon($0, ready[1]) }
+        let monitor = withCStringArray(args) { vp_spawn_daemon($0, ready[1]) }
         close(ready[1])
         guard monitor > 0 else { throw HookFailure("cannot start the monitor: \(String(cString: strerror(-monitor)))") }
         let reply = readLine(fd: ready[0], timeout: attachTimeout)
@@ -82,13 +83,4 @@ enum StartHook {
 struct HookFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-
-func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
-    let copies = strings.map { strdup($0) }
-    defer { copies.forEach { free($0) } }
-    var pointers: [UnsafePointer<CChar>?] = copies.map { UnsafePointer($0) }
-    pointers.append(nil)
-    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
 }
