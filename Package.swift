@@ -23,9 +23,14 @@ let package = Package(
         // The on-disk bundle format.
         .target(name: "VPlayBundle", dependencies: ["CVPlay"]),
         // Recorder engine.
-        .target(name: "VPlayRecord", dependencies: ["VPlayKernel", "VPlaySyscalls", "VPlayBundle", "CVPlay", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "VPlayRecord", dependencies: ["VPlayKernel", "VPlayReplay", "VPlaySyscalls", "VPlayBundle", "CVPlay", .product(name: "Logging", package: "swift-log")]),
         // Replay engine.
         .target(name: "VPlayReplay", dependencies: ["VPlayKernel", "VPlaySyscalls", "VPlayBundle", "CVPlay", .product(name: "Logging", package: "swift-log")]),
+        // ELF objects: symbol tables, build ids, call-frame information; symbolization and
+        // stack unwinding over a memory reader.
+        .target(name: "VPlaySymbols", dependencies: []),
+        // The gdb remote serial protocol: packets, and a server over any debug target.
+        .target(name: "VPlayGDB", dependencies: ["VPlayKernel", .product(name: "Logging", package: "swift-log")]),
         // OCI runtime-spec state/config, vplay annotations, hooks.d JSON, config.json hook install.
         .target(name: "VPlayOCI", dependencies: []),
         // The OCI hook and the per-container monitor it starts.
@@ -45,5 +50,7 @@ let package = Package(
         .testTarget(name: "VPlaySyscallsTests", dependencies: ["VPlaySyscalls"]),
         .testTarget(name: "VPlayBundleTests", dependencies: ["VPlayBundle"]),
         .testTarget(name: "VPlayEndToEndTests", dependencies: ["VPlayBundle"]),
+        .testTarget(name: "VPlaySymbolsTests", dependencies: ["VPlaySymbols", "VPlayKernel", "CVPlay"]),
+        .testTarget(name: "VPlayGDBTests", dependencies: ["VPlayGDB", "VPlayKernel", "CVPlay"]),
     ]
 )

@@ -12,6 +12,10 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <linux/audit.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/ioctl.h>
 
 long vp_ptrace(int request, pid_t pid, unsigned long addr, unsigned long data) {
     return ptrace((enum __ptrace_request)request, pid, (void *)addr, (void *)data);
@@ -187,4 +191,56 @@ pid_t vp_spawn_daemon(const char *const argv[], int keep_fd) {
         _exit(127);
     }
     return pid;
+}
+
+int vp_pidfd_getfd(pid_t pid, int remote_fd) {
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0) return -errno;
+    int fd = (int)syscall(SYS_pidfd_getfd, pidfd, remote_fd, 0);
+    int saved = errno;
+    close(pidfd);
+    return fd < 0 ? -saved : fd;
+}
+
+int vp_uffd_api(int fd) {
+    struct uffdio_api api = {.api = UFFD_API, .features = 0};
+    return ioctl(fd, UFFDIO_API, &api) == -1 ? -errno : 0;
+}
+
+int vp_uffd_register_missing(int fd, uint64_t start, uint64_t len) {
+    struct uffdio_register reg = {.range = {.start = start, .len = len}, .mode = UFFDIO_REGISTER_MODE_MISSING};
+    return ioctl(fd, UFFDIO_REGISTER, &reg) == -1 ? -errno : 0;
+}
+
+int vp_uffd_unregister(int fd, uint64_t start, uint64_t len) {
+    struct uffdio_range range = {.start = start, .len = len};
+    return ioctl(fd, UFFDIO_UNREGISTER, &range) == -1 ? -errno : 0;
+}
+
+int vp_uffd_copy(int fd, uint64_t dst, const void *src, uint64_t len) {
+    struct uffdio_copy copy = {.dst = dst, .src = (uint64_t)(uintptr_t)src, .len = len, .mode = 0};
+    return ioctl(fd, UFFDIO_COPY, &copy) == -1 ? -errno : 0;
+}
+
+int vp_uffd_zeropage(int fd, uint64_t dst, uint64_t len) {
+    struct uffdio_zeropage zero = {.range = {.start = dst, .len = len}, .mode = 0};
+    return ioctl(fd, UFFDIO_ZEROPAGE, &zero) == -1 ? -errno : 0;
+}
+
+int vp_uffd_next_fault(int fd, int timeout_ms, uint64_t *address) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int n = poll(&p, 1, timeout_ms);
+    if (n < 0) return errno == EINTR ? 0 : -errno;
+    if (n == 0) return 0;
+    struct uffd_msg msg;
+    ssize_t r = read(fd, &msg, sizeof msg);
+    if (r < 0) return (errno == EAGAIN || errno == EINTR) ? 0 : -errno;
+    if (r != sizeof msg || msg.event != UFFD_EVENT_PAGEFAULT) return 0;
+    *address = msg.arg.pagefault.address;
+    return 1;
+}
+
+int vp_limit_cpu(pid_t pid, int seconds) {
+    struct rlimit limit = {.rlim_cur = (rlim_t)seconds, .rlim_max = (rlim_t)seconds + 1};
+    return prlimit(pid, RLIMIT_CPU, &limit, NULL) == -1 ? -errno : 0;
 }

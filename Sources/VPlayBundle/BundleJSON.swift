@@ -95,18 +95,20 @@ struct ManifestJSON: Codable {
     var verified: Bool
     var warnings: [String]
     var container: [String: String]?
+    var trial: TrialReplay?
     var parts: [PartInfo]?
 
     init(_ m: Manifest, parts: [PartInfo]?) {
         (formatVersion, toolVersion, createdAt, process) = (m.formatVersion, m.toolVersion, m.createdAt, m.process)
         (crash, window, log, memory) = (CrashJSON(m.crash), m.window, m.log, m.memory)
         (verified, warnings, container, self.parts) = (m.verified, m.warnings, m.container, parts)
+        trial = m.trial
     }
 
     var manifest: Manifest {
         Manifest(formatVersion: formatVersion, toolVersion: toolVersion, createdAt: createdAt, process: process,
                  crash: crash.record, window: window, log: log, memory: memory, verified: verified,
-                 warnings: warnings, container: container)
+                 warnings: warnings, container: container, trial: trial)
     }
 
     func encode(to encoder: Encoder) throws {
@@ -122,6 +124,7 @@ struct ManifestJSON: Codable {
         try c.encode(verified, forKey: .verified)
         try c.encode(warnings, forKey: .warnings)
         try c.encode(container, forKey: .container)
+        try c.encodeIfPresent(trial, forKey: .trial)
         try c.encodeIfPresent(parts, forKey: .parts)
     }
 }

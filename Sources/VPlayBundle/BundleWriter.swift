@@ -4,15 +4,17 @@ public enum BundleWriter {
     /// Writes atomically: to "<path>.tmp-<pid>" in the same directory, fsync, rename; mode 0600
     /// (files hold process memory). Throws .writeFailed (disk full etc.) and leaves no temporary
     /// file behind. The manifest's formatVersion is set to the version written.
-    public static func write(_ bundle: Bundle, to path: String) throws {
-        try write(bundle, to: path, formatVersion: Manifest.currentFormatVersion)
+    /// `amend` may change the manifest once the parts are encoded (and compressed), just before
+    /// it is serialized: the recorder stamps the capture time there.
+    public static func write(_ bundle: Bundle, to path: String, amend: ((inout Manifest) -> Void)? = nil) throws {
+        try write(bundle, to: path, formatVersion: Manifest.currentFormatVersion, amend: amend)
     }
 
     /// `formatVersion` is a parameter only so tests can produce files from the future.
-    static func write(_ bundle: Bundle, to path: String, formatVersion: Int) throws {
+    static func write(_ bundle: Bundle, to path: String, formatVersion: Int, amend: ((inout Manifest) -> Void)? = nil) throws {
         let members: [(name: String, bytes: [UInt8])]
         do {
-            members = try encodeMembers(bundle, formatVersion: formatVersion)
+            members = try encodeMembers(bundle, formatVersion: formatVersion, amend: amend)
         } catch {
             throw BundleError.writeFailed(path: path, reason: "cannot encode the bundle: \(error)")
         }
@@ -30,13 +32,14 @@ public enum BundleWriter {
 
     /// All members in archive order. The parts are encoded first because the manifest, which
     /// comes first, lists their sizes and checksums.
-    static func encodeMembers(_ bundle: Bundle, formatVersion: Int) throws -> [(name: String, bytes: [UInt8])] {
+    static func encodeMembers(_ bundle: Bundle, formatVersion: Int, amend: ((inout Manifest) -> Void)? = nil) throws -> [(name: String, bytes: [UInt8])] {
         let parts = [
             try part(FormatV1.state, BundleJSON.encode(StateJSON(bundle.state)), compress: false),
             try part(FormatV1.pages, PageCodec.encode(bundle.pages), compress: true),
             try part(FormatV1.log, LogCodec.encode(bundle.log), compress: true),
         ]
         var manifest = bundle.manifest
+        amend?(&manifest)
         manifest.formatVersion = formatVersion
         let manifestBytes = try BundleJSON.encode(ManifestJSON(manifest, parts: parts.map(\.info)))
         let hashLine = Array(FormatV1.manifestHashLine(manifestBytes).utf8)

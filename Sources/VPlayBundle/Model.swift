@@ -279,9 +279,12 @@ public struct Manifest: Codable, Equatable, Sendable {
     public var warnings: [String]
     /// Container id, OCI bundle path and annotations when recorded by the OCI hook.
     public var container: [String: String]?
+    /// The trial replay that chose the saved pages, when one ran.
+    public var trial: TrialReplay?
     public init(formatVersion: Int = Manifest.currentFormatVersion, toolVersion: String, createdAt: String,
                 process: RecordedProcess, crash: CrashRecord, window: WindowInfo, log: LogSummary,
-                memory: MemorySummary, verified: Bool, warnings: [String], container: [String: String]? = nil) {
+                memory: MemorySummary, verified: Bool, warnings: [String], container: [String: String]? = nil,
+                trial: TrialReplay? = nil) {
         self.formatVersion = formatVersion
         self.toolVersion = toolVersion
         self.createdAt = createdAt
@@ -293,6 +296,24 @@ public struct Manifest: Codable, Equatable, Sendable {
         self.verified = verified
         self.warnings = warnings
         self.container = container
+        self.trial = trial
+    }
+}
+
+/// The replay run at capture time with every page missing: the pages it touched are the ones
+/// the bundle keeps (when it reproduced the end) — the partial checkpoint.
+public struct TrialReplay: Codable, Equatable, Sendable {
+    public var reproduced: Bool
+    /// Pages the trial replay touched, each served from the window-start snapshot.
+    public var pagesTouched: Int
+    public var seconds: Double
+    /// Where and how it diverged, when it did (the bundle then keeps every resident page).
+    public var divergence: String?
+    public init(reproduced: Bool, pagesTouched: Int, seconds: Double, divergence: String? = nil) {
+        self.reproduced = reproduced
+        self.pagesTouched = pagesTouched
+        self.seconds = seconds
+        self.divergence = divergence
     }
 }
 

@@ -7,6 +7,10 @@ import VPlayBundle
 public final class ProcessMemory {
     public let pid: Int32
     private let fd: Int32
+    /// Called when an access fails with EIO, with the part not done yet; returns true when it
+    /// made the memory reachable and the access should be tried again. Replay uses it to fill
+    /// pages still missing under userfaultfd, which the kernel refuses to /proc/PID/mem.
+    public var onUnreachable: ((UInt64, Int) throws -> Bool)?
 
     public init(pid: Int32) throws {
         self.pid = pid
@@ -22,11 +26,16 @@ public final class ProcessMemory {
         guard count > 0 else { return [] }
         var buf = [UInt8](repeating: 0, count: count)
         var done = 0
+        var retried = false
         while done < count {
             let n = buf.withUnsafeMutableBytes {
                 pread(fd, $0.baseAddress! + done, count - done, off_t(Int64(bitPattern: address &+ UInt64(done))))
             }
             if n < 0 && vp_errno() == EINTR { continue }
+            if n <= 0, !retried, try reachable(address &+ UInt64(done), count - done, n) {
+                retried = true
+                continue
+            }
             if n <= 0 {
                 throw KernelError("read \(count) bytes at 0x\(String(address, radix: 16))", pid: pid,
                                   errno: n < 0 ? vp_errno() : EIO)
@@ -60,17 +69,28 @@ public final class ProcessMemory {
 
     public func write(_ address: UInt64, _ bytes: [UInt8]) throws {
         var done = 0
+        var retried = false
         while done < bytes.count {
             let n = bytes.withUnsafeBytes {
                 pwrite(fd, $0.baseAddress! + done, bytes.count - done, off_t(Int64(bitPattern: address &+ UInt64(done))))
             }
             if n < 0 && vp_errno() == EINTR { continue }
+            if n <= 0, !retried, try reachable(address &+ UInt64(done), bytes.count - done, n) {
+                retried = true
+                continue
+            }
             if n <= 0 {
                 throw KernelError("write \(bytes.count) bytes at 0x\(String(address, radix: 16))", pid: pid,
                                   errno: n < 0 ? vp_errno() : EIO)
             }
             done += n
         }
+    }
+
+    /// Asks `onUnreachable` to make a range reachable after a failed access.
+    private func reachable(_ address: UInt64, _ count: Int, _ result: Int) throws -> Bool {
+        guard let onUnreachable, result == 0 || vp_errno() == EIO else { return false }
+        return try onUnreachable(address, count)
     }
 
     /// Reads a NUL-terminated string of at most `limit` bytes.

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import VPlayBundle
 import VPlayKernel
+import VPlayReplay
 import VPlaySyscalls
 
 public let vplayVersion = "0.1.0"
@@ -24,8 +25,6 @@ extension Recorder {
         let crashThreads = crashSnapshots(process, first: crashTid)
         let crashRegs = crashThreads.first?.registers ?? Registers()
         let siginfo = lastSiginfo(log, tid: crashTid, signal: signal)
-        let pages = try savePages(shadow: shadow, mappings: base.state.mappings)
-        let saved = pages.reduce(UInt64(0)) { $0 + UInt64($1.bytes.count) }
         let crash = CrashRecord(
             signal: signal != 0 ? signal : nil, signalName: signal != 0 ? signalName(signal) : nil,
             exitCode: signal == 0 ? (status >> 8) & 0xff : nil, code: siginfo?.code,
@@ -39,14 +38,50 @@ extension Recorder {
                                startReason: base.reason, startTime: isoTime(base.startWall),
                                snapshotSeconds: base.snapshotSeconds),
             log: summarize(log),
-            memory: MemorySummary(savedBytes: saved, residentBytes: ProcFS.residentBytes(process.pid),
-                                  mappings: base.state.mappings.count,
-                                  captureSeconds: Double(monotonicNanos() &- captureStart) / 1e9),
+            memory: MemorySummary(savedBytes: 0, residentBytes: ProcFS.residentBytes(process.pid),
+                                  mappings: base.state.mappings.count),
             verified: false, warnings: process.warnings, container: options.container)
-        let bundle = Bundle(manifest: manifest, state: base.state, pages: pages, log: log)
+        var bundle = Bundle(manifest: manifest, state: base.state, pages: [], log: log)
+        try choosePages(&bundle, shadow: shadow)
         let path = bundlePath(process)
-        try BundleWriter.write(bundle, to: path)
+        try BundleWriter.write(bundle, to: path) { manifest in
+            // Everything up to here, compression included, is the capture; the write itself follows.
+            manifest.memory.captureSeconds = Double(monotonicNanos() &- captureStart) / 1e9
+        }
         return WrittenBundle(path: path, pid: process.pid, signal: crash.signal, exitCode: crash.exitCode)
+    }
+
+    /// The partial checkpoint (DESIGN.md): a trial replay with every window-start page missing,
+    /// served from the shadow, finds the pages the window touches; when it reproduces the end,
+    /// those pages are the bundle's and it is verified. Otherwise every resident page is kept.
+    func choosePages(_ bundle: inout Bundle, shadow: Int32) throws {
+        let started = monotonicNanos()
+        var trial: TrialReplay
+        if options.trialReplay {
+            do {
+                var replayOptions = ReplayOptions()
+                replayOptions.pageSource = try ProcessPages(pid: shadow)
+                replayOptions.cpu = nil  // the recorder is pinned as configured already
+                replayOptions.timeLimit = options.trialTimeLimit
+                let replayer = Replayer(bundle: bundle, options: replayOptions, logger: logger)
+                let outcome = try replayer.run()
+                trial = TrialReplay(reproduced: outcome.reproduced, pagesTouched: replayer.touchedPageCount,
+                                    seconds: Double(monotonicNanos() &- started) / 1e9, divergence: outcome.divergence)
+                if outcome.reproduced { bundle.pages = replayer.touchedPages }
+            } catch {
+                trial = TrialReplay(reproduced: false, pagesTouched: 0, seconds: Double(monotonicNanos() &- started) / 1e9,
+                                    divergence: "the trial replay could not run: \(error)")
+            }
+        } else {
+            trial = TrialReplay(reproduced: false, pagesTouched: 0, seconds: 0, divergence: "no trial replay was asked for")
+        }
+        if !trial.reproduced {
+            logger.warning("trial replay of process \(bundle.manifest.process.pid) did not reproduce the end (\(trial.divergence ?? "?")); keeping every resident page, unverified")
+            bundle.pages = try savePages(shadow: shadow, mappings: bundle.state.mappings)
+        }
+        bundle.manifest.verified = trial.reproduced
+        bundle.manifest.trial = trial
+        bundle.manifest.memory.savedBytes = bundle.pages.reduce(UInt64(0)) { $0 + UInt64($1.bytes.count) }
     }
 
     /// The thread whose last logged event is the delivery of the fatal signal.

@@ -15,6 +15,11 @@ public struct RecordOptions: Sendable {
     /// Make rdtsc/rdtscp trap so their values are logged (PR_SET_TSC). Costs about half of the
     /// per-syscall overhead in VMs, where every context switch then rewrites CR4.
     public var trapTimestampCounter = true
+    /// Run a trial replay at capture to keep only the pages the window touched (and verify the
+    /// bundle); without it, or when it diverges, every resident page is kept, unverified.
+    public var trialReplay = true
+    /// Seconds the trial replay may take before the bundle falls back to every page.
+    public var trialTimeLimit: Double = 60
     /// Prefix of bundle names (the OCI hook uses the container id).
     public var bundlePrefix: String?
     /// Container id, bundle path and annotations copied into the manifest.

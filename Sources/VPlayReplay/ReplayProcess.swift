@@ -41,22 +41,33 @@ struct PendingCall {
 /// signal dispositions and threads are made to match the bundle, by injected syscalls.
 struct ReplayProcessBuilder {
     let bundle: Bundle
+    /// Leave window-start memory missing, to be served on demand through the userfaultfd
+    /// returned, instead of writing the bundle's pages.
+    var lazyPages = false
+    /// Bounds the replay process's CPU time: the kernel kills it past this many seconds.
+    var cpuSeconds: Int?
 
     static let threadCloneFlags: UInt64 = 0x50f00  // VM|FS|FILES|SIGHAND|THREAD|SYSVSEM
 
-    func build() throws -> (pid: Int32, threads: [Int32: ReplayThread], trampoline: UInt64) {
+    struct Built {
+        var pid: Int32
+        var threads: [Int32: ReplayThread]
+        var trampoline: UInt64
+        var uffd: UserfaultFD?
+    }
+
+    func build() throws -> Built {
         let pid = vp_spawn_traceme_stopped()
         guard pid > 0 else { throw KernelError("fork (replay process)", pid: getpid(), errno: -pid) }
         do {
-            let threads = try setUp(pid)
-            return (pid, threads.0, threads.1)
+            return try setUp(pid)
         } catch {
             killAndReap(pid)
             throw error
         }
     }
 
-    private func setUp(_ pid: Int32) throws -> ([Int32: ReplayThread], UInt64) {
+    private func setUp(_ pid: Int32) throws -> Built {
         guard let w = try waitForTask(pid), case .signalStop(SIGSTOP) = w.status else {
             throw TraceError("replay process \(pid) did not stop as expected")
         }
@@ -75,7 +86,10 @@ struct ReplayProcessBuilder {
         caller = try RemoteCaller(main, syscallInstruction: trampoline, atEntryStop: false)
         try caller.call(SysNr.munmap, [0, trampoline])
         try caller.call(SysNr.munmap, [trampoline + 4096, 0x7fff_ffff_f000 - trampoline - 4096])
-        try mapMemory(caller, memory)
+        let uffd = try mapMemory(caller, memory)
+        if let cpuSeconds, vp_limit_cpu(pid, Int32(cpuSeconds)) != 0 {
+            throw TraceError("replay set-up failed: could not limit the CPU time of process \(pid)")
+        }
         try restoreSignalActions(caller, memory, scratch: trampoline + 0x100)
         try expect(caller.call(SysNr.prctl, [26, 2]) == 0, "enable rdtsc trapping (PR_SET_TSC)")
         var threads: [Int32: ReplayThread] = [:]
@@ -96,7 +110,7 @@ struct ReplayProcessBuilder {
         try installSeccomp(caller, memory, scratch: trampoline + 0x300)
         try main.setXstate(first.xstate)
         try main.setRegisters(first.registers)
-        return (threads, trampoline)
+        return Built(pid: pid, threads: threads, trampoline: trampoline, uffd: uffd)
     }
 
     /// A page free both in the recording and in the fresh child.
@@ -110,17 +124,41 @@ struct ReplayProcessBuilder {
         throw TraceError("no free address for the replay trampoline")
     }
 
-    func mapMemory(_ caller: RemoteCaller, _ memory: ProcessMemory) throws {
-        let mappings = bundle.state.mappings.filter { $0.end <= 0x7fff_ffff_f000 && $0.path != "[vvar]" && $0.path != "[vvar_vclock]" }
+    /// The window-start mappings replay recreates (not the kernel's vvar pages or vsyscall).
+    static func restoredMappings(_ state: ProcessState) -> [MemoryMapping] {
+        state.mappings.filter { $0.end <= 0x7fff_ffff_f000 && $0.path != "[vvar]" && $0.path != "[vvar_vclock]" }
+    }
+
+    func mapMemory(_ caller: RemoteCaller, _ memory: ProcessMemory) throws -> UserfaultFD? {
+        let mappings = Self.restoredMappings(bundle.state)
         for m in mappings {
             let r = try caller.call(SysNr.mmap, [m.start, m.size, 3, 0x32, UInt64(bitPattern: -1), 0])
             try expect(r == Int64(m.start), "map 0x\(hex(m.start))-0x\(hex(m.end)) \(m.path) (result \(r))")
         }
-        for run in bundle.pages { try memory.write(run.address, run.bytes) }
+        var uffd: UserfaultFD?
+        if lazyPages {
+            uffd = try takeUserfaultFD(caller, pid: memory.pid)
+            for m in mappings { try uffd?.registerMissing(m.start, length: m.size) }
+        } else {
+            for run in bundle.pages { try memory.write(run.address, run.bytes) }
+        }
         for m in mappings {
             let prot = (m.readable ? 1 : 0) | (m.writable ? 2 : 0) | (m.executable ? 4 : 0)
             try caller.call(SysNr.mprotect, [m.start, m.size, UInt64(prot)])
         }
+        return uffd
+    }
+
+    /// A userfaultfd made inside the process (faults in kernel mode too, so that signal frames
+    /// and re-executed calls are served) and moved into the tracer.
+    func takeUserfaultFD(_ caller: RemoteCaller, pid: Int32) throws -> UserfaultFD {
+        let remote = try caller.call(SysNr.userfaultfd, [0x80000 | 0x800])  // O_CLOEXEC | O_NONBLOCK
+        guard remote >= 0 else {
+            throw KernelError("userfaultfd in the replay process", pid: pid, errno: Int32(-remote),
+                              hint: "needs CAP_SYS_PTRACE or vm.unprivileged_userfaultfd=1")
+        }
+        defer { _ = try? caller.call(SysNr.close, [UInt64(remote)]) }
+        return try UserfaultFD(takingFrom: pid, fd: Int32(remote))
     }
 
     func restoreSignalActions(_ caller: RemoteCaller, _ memory: ProcessMemory, scratch: UInt64) throws {

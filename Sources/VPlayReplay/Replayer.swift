@@ -37,6 +37,14 @@ struct Divergence: Error, CustomStringConvertible {
 public struct ReplayOptions: Sendable {
     /// Called with what the replayed program writes to its stdout (1) or stderr (2).
     public var echo: (@Sendable (Int32, [UInt8]) -> Void)?
+    /// Where window-start pages come from. Without a source, a verified bundle's pages are
+    /// served on demand (a page it lacks is a divergence) and an unverified bundle's are
+    /// written up front (pages it lacks read as zeros).
+    public var pageSource: PageSource?
+    /// CPU the tracer and the replay share; nil leaves the caller's affinity alone.
+    public var cpu: Int32? = 0
+    /// Give up (a divergence) after this many seconds.
+    public var timeLimit: Double?
     public init(echo: (@Sendable (Int32, [UInt8]) -> Void)? = nil) { self.echo = echo }
 }
 
@@ -57,6 +65,8 @@ public final class Replayer {
     var endExitCode: Int32?
     var endRegisters: Registers?
     var endFaultAddress: UInt64?
+    var pageServer: PageServer?
+    var deadline = Double.infinity
 
     public init(bundle: VPlayBundle.Bundle, options: ReplayOptions = ReplayOptions(), logger: Logger) {
         self.bundle = bundle
@@ -66,7 +76,8 @@ public final class Replayer {
 
     public func run() throws -> ReplayOutcome {
         // One CPU for tracer and tracee: a ptrace round trip across CPUs costs ~8x (DESIGN.md).
-        _ = vp_pin_cpu(0, 0)
+        if let cpu = options.cpu { _ = vp_pin_cpu(0, cpu) }
+        deadline = options.timeLimit.map { monotonicSeconds() + $0 } ?? .infinity
         // Replay is deterministic, so when running freely towards an asynchronous signal went
         // past it, replay again from the start with a wider safety margin.
         var outcome = try runOnce()
@@ -85,19 +96,29 @@ public final class Replayer {
     func runOnce() throws -> ReplayOutcome {
         (index, syscalls, overshot) = (0, 0, false)
         (endSignal, endExitCode, endRegisters, endFaultAddress) = (nil, nil, nil, nil)
-        let built = try ReplayProcessBuilder(bundle: bundle).build()
+        var builder = ReplayProcessBuilder(bundle: bundle)
+        builder.lazyPages = options.pageSource != nil || bundle.manifest.verified
+        builder.cpuSeconds = options.timeLimit.map { Int($0.rounded(.up)) + 1 }
+        let built = try builder.build()
         pid = built.pid
         threads = built.threads
         trampoline = built.trampoline
         brk = bundle.state.brk
         defer { terminate() }
-        memory = try ProcessMemory(pid: pid)
+        let memory = try ProcessMemory(pid: pid)
+        self.memory = memory
+        if let uffd = built.uffd { startServingPages(uffd, memory: memory) }
         var divergence: String?
         do {
             while index < bundle.log.count {
+                if monotonicSeconds() > deadline {
+                    throw Divergence("replay took longer than \(options.timeLimit ?? 0) s")
+                }
                 try step(bundle.log[index])
                 index += 1
             }
+        } catch let missing as PageMissing {
+            divergence = "at log event \(index + 1) of \(bundle.log.count): \(missing)"
         } catch is Overshoot {
             overshot = true
             divergence = "ran past the point of an asynchronous signal"
@@ -109,6 +130,8 @@ public final class Replayer {
             divergence = "at log event \(index + 1) of \(bundle.log.count): \(e.description)"
         }
         if divergence == nil, let mismatch = compareEnd() { divergence = mismatch }
+        // A page the bundle lacks explains whatever went wrong after it.
+        if let missing = pageServer?.missing { divergence = "at log event \(index + 1) of \(bundle.log.count): \(missing)" }
         return ReplayOutcome(reproduced: divergence == nil, signal: endSignal, exitCode: endExitCode,
                              pc: endRegisters?.rip, faultAddress: endFaultAddress, syscalls: syscalls,
                              eventsReplayed: index, events: bundle.log.count, divergence: divergence)
@@ -119,7 +142,23 @@ public final class Replayer {
         kill(pid, SIGKILL)
         for t in threads.values where !t.exited && t.realTid != pid { killAndReap(t.realTid) }
         killAndReap(pid)
+        pageServer?.stop()
     }
+
+    /// Window-start pages arrive on demand: from the given source, else from the bundle.
+    func startServingPages(_ uffd: UserfaultFD, memory: ProcessMemory) {
+        let keep = options.pageSource != nil
+        let server = PageServer(uffd: uffd, source: options.pageSource ?? BundlePages(bundle.pages),
+                                mappings: ReplayProcessBuilder.restoredMappings(bundle.state), keepContents: keep)
+        if let old = pageServer, keep { server.adopt(old) }
+        pageServer = server
+        memory.onUnreachable = { [server] address, count in try server.populate(address, count: count) }
+        server.start()
+    }
+
+    /// Window-start pages the replay touched, with their contents (when replaying from a page source).
+    public var touchedPages: [PageRun] { pageServer?.touchedRuns ?? [] }
+    public var touchedPageCount: Int { pageServer?.touchedCount ?? 0 }
 
     func thread(_ tid: Int32) throws -> ReplayThread {
         guard let t = threads[tid] else { throw Divergence("the log names thread \(tid), which replay has not created") }
@@ -311,9 +350,14 @@ public final class Replayer {
         case 25:  // mremap: fixed at the recorded address
             regs.r10 |= 3
             regs.r8 = UInt64(bitPattern: result)
+            // The kernel moves pages, not missing ones: fill them first, or they would read as zeros.
+            _ = try pageServer?.populate(regs.rdi, count: Int(regs.rsi))
             return false
         case 12:  // brk: answered from the log; the heap is grown or shrunk after it
             return true
+        case 28 where [4, 8, 9].contains(regs.rdx):  // madvise DONTNEED/FREE/REMOVE: zeros from now on
+            pageServer?.release(regs.rdi, length: regs.rsi)
+            return false
         default:  // munmap, mprotect, madvise, mlock...: re-run as they are
             return false
         }
@@ -517,18 +561,21 @@ public final class Replayer {
         first.signalToDeliver = 0
         try first.tracee.resumeSyscall(signal: sig)
         for t in threads.values where t !== first && !t.exited { try? t.tracee.resume() }
-        let ours = Set(threads.values.map(\.realTid))
-        while let w = try waitForTask(-1) {
-            guard ours.contains(w.tid) else { continue }
-            if w.status.isTerminal {
-                threads.values.first { $0.realTid == w.tid }?.exited = true
-                if w.tid == pid { return w.status }
-                continue
+        // Only this replay's tasks are waited for (a trial replay runs inside the recorder, whose
+        // other tracees must keep their events), the group leader last: it reports when all ended.
+        let order = threads.values.filter { $0.realTid != pid } + threads.values.filter { $0.realTid == pid }
+        for t in order where !t.exited {
+            while let w = try waitForTask(t.realTid) {
+                if w.status.isTerminal {
+                    t.exited = true
+                    if w.tid == pid { return w.status }
+                    break
+                }
+                if case .event(.exit, _) = w.status, t === first, endSignal == nil, endRegisters == nil {
+                    endRegisters = try? first.tracee.registers()
+                }
+                try? t.tracee.resume()
             }
-            if case .event(.exit, _) = w.status, w.tid == first.realTid, endSignal == nil, endRegisters == nil {
-                endRegisters = try? first.tracee.registers()
-            }
-            try? Tracee(w.tid).resume()
         }
         throw Divergence("the replayed process vanished without an exit status")
     }

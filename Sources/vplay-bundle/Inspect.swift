@@ -41,6 +41,10 @@ struct Inspect: ParsableCommand {
                 }
                 object["crash"] = crash
             }
+            object["mappings"] = loaded.state.mappings.map {
+                ["start": $0.start, "end": $0.end, "permissions": $0.permissions, "offset": $0.offset, "path": $0.path,
+                 "savedBytes": Inspect.savedBytes(loaded, in: $0)] as [String: Any]
+            }
             object["recentSyscalls"] = recent.map {
                 ["tid": $0.tid, "secondsBeforeEnd": $0.secondsBeforeEnd, "number": $0.number, "call": $0.text] as [String: Any]
             }
@@ -73,18 +77,32 @@ struct Inspect: ParsableCommand {
         return faults[signal]?[code] ?? byCode[code] ?? "code \(code)"
     }
 
+    /// Bytes of the mapping the bundle holds.
+    static func savedBytes(_ b: VPlayBundle.Bundle, in m: MemoryMapping) -> UInt64 {
+        b.pages.reduce(UInt64(0)) { sum, run in
+            let start = max(run.address, m.start), end = min(run.address + UInt64(run.bytes.count), m.end)
+            return end > start ? sum + (end - start) : sum
+        }
+    }
+
     /// The window-start memory map with how much of each mapping the bundle holds.
     static func mappings(_ b: VPlayBundle.Bundle) -> String {
         var lines = ["", "memory map at window start (saved KiB / size KiB):"]
         for m in b.state.mappings {
-            let saved = b.pages.reduce(UInt64(0)) { sum, run in
-                let start = max(run.address, m.start), end = min(run.address + UInt64(run.bytes.count), m.end)
-                return end > start ? sum + (end - start) : sum
-            }
+            let saved = savedBytes(b, in: m)
             lines.append(String(format: "  %012llx-%012llx %@ %8llu / %8llu  %@", m.start, m.end, m.permissions as NSString,
                                 saved / 1024, m.size / 1024, m.path as NSString))
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// Whether a trial replay proved the saved pages enough, and what it found.
+    static func verification(_ m: Manifest) -> String {
+        guard let t = m.trial else { return m.verified ? "yes" : "no (no trial replay ran)" }
+        if m.verified {
+            return String(format: "yes: the trial replay reproduced the end, touching %d pages, in %.3f s", t.pagesTouched, t.seconds)
+        }
+        return "no: every resident page is kept because the trial replay did not reproduce the end (\(t.divergence ?? "no reason given"))"
     }
 
     static func human(_ m: Manifest) -> String {
@@ -97,10 +115,12 @@ struct Inspect: ParsableCommand {
                 + (c.faultAddress.map { ", fault address 0x\(String($0, radix: 16))" } ?? ""),
             "window    \(String(format: "%.3f", m.window.duration)) s (configured \(m.window.seconds) s, started at \(m.window.startReason))",
             "log       \(m.log.syscalls) syscalls, \(m.log.signals) signals, \(m.log.rdtsc) rdtsc, \(m.log.events) events",
-            "memory    \(m.memory.savedBytes) bytes saved of \(m.memory.residentBytes) resident, \(m.memory.mappings) mappings"
+            "memory    \(m.memory.savedBytes) bytes saved of \(m.memory.residentBytes) resident"
+                + (m.memory.residentBytes > 0 ? String(format: " (%.2f %%)", 100 * Double(m.memory.savedBytes) / Double(m.memory.residentBytes)) : "")
+                + ", \(m.memory.mappings) mappings"
                 + (m.memory.captureSeconds.map { String(format: ", captured in %.3f s", $0) } ?? "")
                 + (m.window.snapshotSeconds.map { String(format: ", window-start snapshot %.4f s", $0) } ?? ""),
-            "verified  \(m.verified ? "yes" : "no")",
+            "verified  \(verification(m))",
         ]
         if let container = m.container, !container.isEmpty {
             lines.append("container " + container.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))

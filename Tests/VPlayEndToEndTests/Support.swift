@@ -292,12 +292,13 @@ struct Workspace {
 
     /// Compiles examples/NAME.c with `gcc -O1 -g` (dynamic), or `-static`, into bin/ or
     /// bin-static/ (the executable keeps the name NAME, which is what bundle names use).
-    func compile(_ example: String, staticBuild: Bool = false) throws -> String {
+    func compile(_ example: String, staticBuild: Bool = false, extraFlags: [String] = []) throws -> String {
         let dir = root + (staticBuild ? "/bin-static" : "/bin")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let out = dir + "/" + example
         var args = ["-O1", "-g", "-Wall", "-o", out, Locations.examples + "/\(example).c", "-pthread"]
         if staticBuild { args.insert("-static", at: 0) }
+        args += extraFlags
         let cc = try runProcess("gcc", args, timeout: 120)
         guard cc.exitCode == 0 else { throw E2EError("compiling \(example).c failed:\n\(cc)") }
         return out
@@ -368,6 +369,11 @@ enum JSON: Decodable, CustomStringConvertible {
     var bool: Bool? { if case .bool(let b) = self { return b } else { return nil } }
 
     var string: String? { if case .string(let s) = self { return s } else { return nil } }
+
+    var array: [JSON]? { if case .array(let a) = self { return a } else { return nil } }
+
+    /// A key of an object (not a dotted path).
+    subscript(key key: String) -> JSON? { if case .object(let o) = self { return o[key] } else { return nil } }
 
     /// Integers, integral doubles, and "0x…"/decimal strings (addresses may be printed as hex).
     var uint64: UInt64? {
@@ -562,6 +568,17 @@ func runScenario(
     // were not resident at its start), so only presence is checked.
     #expect((manifest["memory.savedBytes"]?.uint64 ?? 0) > 0, "memory.savedBytes: \(manifest.brief)")
     #expect(manifest["memory.residentBytes"]?.uint64 != nil, "memory.residentBytes: \(manifest.brief)")
+    // Partial checkpoint: a trial replay chose the pages and proved them enough.
+    #expect(manifest["verified"]?.bool == true, "the bundle must be verified by its trial replay: \(manifest["trial"].map { "\($0)" } ?? "no trial")")
+    #expect((manifest["trial.pagesTouched"]?.int ?? 0) > 0, "trial.pagesTouched: \(manifest.brief)")
+    #expect((manifest["memory.captureSeconds"]?.double ?? -1) >= 0, "memory.captureSeconds: \(manifest.brief)")
+    if let pc, let code = manifest["mappings"]?.array?.first(where: { m in
+        (m[key: "start"]?.uint64 ?? .max) <= pc && pc < (m[key: "end"]?.uint64 ?? 0)
+    }) {
+        // The code the window executed travels in the bundle: the crashing instruction's page
+        // (unless its object was mapped inside the window: then the log holds its contents).
+        #expect((code[key: "savedBytes"]?.uint64 ?? 0) > 0, "the page of the crashing pc must be saved: \(code)")
+    }
 
     try beforeReplay?(rec, bundle)
 

@@ -60,6 +60,21 @@ int vp_set_child_subreaper(void);
 // cwd /. Returns its pid or -errno.
 pid_t vp_spawn_daemon(const char *const argv[], int keep_fd);
 
+// userfaultfd, driven from the tracer on an fd taken from the tracee (ioctl numbers are
+// macros Swift cannot import). All return 0 or -errno.
+int vp_pidfd_getfd(pid_t pid, int remote_fd);   // new fd or -errno
+int vp_uffd_api(int fd);
+int vp_uffd_register_missing(int fd, uint64_t start, uint64_t len);
+int vp_uffd_unregister(int fd, uint64_t start, uint64_t len);
+int vp_uffd_copy(int fd, uint64_t dst, const void *src, uint64_t len);
+int vp_uffd_zeropage(int fd, uint64_t dst, uint64_t len);
+// Waits up to timeout_ms for a message: 1 and *address for a page fault, 0 for a timeout or a
+// message that is not a fault, -errno on error.
+int vp_uffd_next_fault(int fd, int timeout_ms, uint64_t *address);
+
+// RLIMIT_CPU of another process, soft and hard: the kernel kills it past `seconds`.
+int vp_limit_cpu(pid_t pid, int seconds);
+
 // errno accessor (errno is a macro in glibc).
 int vp_errno(void);
 
