@@ -1,0 +1,204 @@
+// Helpers for the gdb server tests: prerequisites (gdb, gcc, ptrace) that skip locally and
+// fail under CI=true, child processes ended by pid, temporary directories, compiling C.
+
+import CVPlay
+import Foundation
+import Glibc
+import Testing
+import VPlayKernel
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+// MARK: - Prerequisites
+
+enum Prerequisites {
+    static let isCI = ProcessInfo.processInfo.environment["CI"] == "true"
+
+    /// nil when gdb, gcc and ptrace are usable; otherwise what is missing.
+    static let problem: String? = probe()
+
+    /// End-to-end tests run when everything is there, and always under CI=true, where a
+    /// missing prerequisite must fail them instead of skipping them.
+    static var enabled: Bool { problem == nil || isCI }
+
+    private static func probe() -> String? {
+        for tool in ["gdb", "gcc"] where findExecutable(tool) == nil {
+            return "\(tool) is not installed (apt-get install -y \(tool))"
+        }
+        return ptraceProblem()
+    }
+
+    private static func ptraceProblem() -> String? {
+        let child: (pid: Int32, gate: Int32)
+        do { child = try spawnGated(["/bin/true"]) } catch { return "cannot start a probe process: \(error)" }
+        defer {
+            killAndReap(child.pid)
+            close(child.gate)
+        }
+        do {
+            try Tracee.seize(child.pid, options: [.exitKill])
+            return nil
+        } catch {
+            return "ptrace is not permitted: \(error)"
+        }
+    }
+
+    static func findExecutable(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/\(name)" }.first { access($0, X_OK) == 0 }
+    }
+}
+
+extension Trait where Self == ConditionTrait {
+    /// Runs the test when gdb, gcc and ptrace are available, or under CI=true (where their
+    /// absence fails it).
+    static var needsGDB: Self {
+        .enabled(if: Prerequisites.enabled,
+                 "\(Prerequisites.problem ?? "?"); set CI=true to make this a failure")
+    }
+}
+
+// MARK: - Processes
+
+func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// Starts `argv` through vp_spawn_gated: the child blocks until a byte arrives on `gate`,
+/// then execs. The caller owns `gate` and the pid.
+func spawnGated(_ argv: [String]) throws -> (pid: Int32, gate: Int32) {
+    var fds: [Int32] = [-1, -1]
+    guard pipe(&fds) == 0 else { throw TestFailure("pipe: errno \(errno)") }
+    // Children that other tests fork concurrently must not keep the gate open.
+    _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+    _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+    let cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+    defer { cargs.forEach { free($0) } }
+    let pid = cargs.withUnsafeBufferPointer { buf -> pid_t in
+        guard let base = buf.baseAddress else { return -EINVAL }
+        return base.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buf.count) {
+            vp_spawn_gated($0, fds[0], fds[1], -1)
+        }
+    }
+    close(fds[0])
+    guard pid > 0 else {
+        close(fds[1])
+        throw TestFailure("vp_spawn_gated(\(argv)): errno \(-pid)")
+    }
+    return (pid, fds[1])
+}
+
+/// A non-traced child (gdb, gcc) started with its output in a file; ended by pid.
+final class ToolProcess {
+    let pid: Int32
+    let outputPath: String
+    private(set) var status: WaitStatus?
+
+    /// Starts `argv` (PATH search) with stdin /dev/null and stdout+stderr into `outputPath`.
+    init(_ argv: [String], outputPath: String) throws {
+        self.outputPath = outputPath
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { cargs.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawnp(&pid, argv[0], &actions, nil, cargs, environ)
+        guard rc == 0 else { throw TestFailure("cannot run \(argv[0]): errno \(rc)") }
+        self.pid = pid
+    }
+
+    /// Waits for the end, SIGKILLing the process after `timeout` seconds.
+    @discardableResult
+    func wait(timeout: Double) throws -> WaitStatus {
+        if let status { return status }
+        let deadline = monotonicSeconds() + timeout
+        while true {
+            if let w = try waitForTask(pid, noHang: true), w.status.isTerminal {
+                status = w.status
+                return w.status
+            }
+            if monotonicSeconds() > deadline {
+                end()
+                throw TestFailure("\(outputPath): process \(pid) did not end within \(timeout) s:\n\(output)")
+            }
+            usleep(2000)
+        }
+    }
+
+    var output: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
+
+    /// SIGKILL and reap, unless already reaped (so a recycled pid is never signalled).
+    func end() {
+        guard status == nil else { return }
+        kill(pid, SIGKILL)
+        while let w = try? waitForTask(pid) {
+            if w.status.isTerminal {
+                status = w.status
+                return
+            }
+        }
+    }
+}
+
+/// Calls `action` on another thread unless cancelled within `seconds`: ends a session whose
+/// gdb hangs by killing gdb (its pid), which closes the connection the server blocks on.
+final class Watchdog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cancelled = false
+    private let done = DispatchSemaphore(value: 0)
+
+    init(seconds: Double, _ action: @escaping @Sendable () -> Void) {
+        Thread.detachNewThread { [self] in
+            let fired = done.wait(timeout: .now() + seconds) == .timedOut
+            lock.lock()
+            defer { lock.unlock() }
+            if fired && !cancelled { action() }
+        }
+    }
+
+    /// After this returns the action has either run or never will.
+    func cancel() {
+        lock.lock()
+        cancelled = true
+        lock.unlock()
+        done.signal()
+    }
+}
+
+// MARK: - Files and programs
+
+/// A temporary directory, removed by `remove()`.
+struct TempDirectory {
+    let path: String
+    init() throws {
+        var template = Array("/tmp/vplay-gdb-tests-XXXXXX".utf8CString)
+        guard let p = mkdtemp(&template) else { throw TestFailure("mkdtemp: errno \(errno)") }
+        path = String(cString: p)
+    }
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Compiles one C file with `gcc -g -O0` into `dir`; returns the executable's path.
+func compileC(_ source: String, name: String, in dir: TempDirectory) throws -> String {
+    let src = dir.path + "/\(name).c", exe = dir.path + "/\(name)"
+    try source.write(toFile: src, atomically: true, encoding: .utf8)
+    let gcc = try ToolProcess(["gcc", "-g", "-O0", "-o", exe, src], outputPath: dir.path + "/gcc.out")
+    defer { gcc.end() }
+    let status = try gcc.wait(timeout: 120)
+    guard status == .exited(code: 0) else { throw TestFailure("gcc failed (\(status)):\n\(gcc.output)") }
+    return exe
+}
+
+/// The 1-based line of the first line of `source` containing `marker`.
+func line(of marker: String, in source: String) -> Int {
+    (source.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains(marker) } ?? -1) + 1
+}
