@@ -11,6 +11,10 @@
 #   tar          tar c /usr/include > /dev/null: many small file syscalls
 #                (GNU tar does not read file contents when the archive is /dev/null,
 #                so this is open/stat/getdents-heavy)
+# Then the partial checkpoint: examples/big_heap.c writes 512 MiB and 4 GiB of heap, works on
+# 8 KiB of it for 3 s and crashes; printed are the run times, the capture time (fatal signal
+# to bundle complete), the window-start snapshot time per GiB, and saved bytes vs resident.
+# (VPLAY_BENCH_CHECKPOINT_ONLY=1 runs only this part.)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,6 +30,7 @@ fi
 work="$(mktemp -d /tmp/vplay-bench-XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 gcc -O2 -o "$work/getppid_loop" examples/getppid_loop.c
+gcc -O2 -o "$work/big_heap" examples/big_heap.c
 
 # 30 MB of text: repeated vocabulary plus pseudo-random numbers (compresses ~3-5x).
 awk 'BEGIN {
@@ -74,11 +79,46 @@ ratio_of() {
 
 # The last two columns record without trapping rdtsc (--no-trap-rdtsc): PR_SET_TSC makes every
 # context switch rewrite CR4, which in these VMs costs about as much as the ptrace stops.
-printf '%-34s %10s %12s %8s %14s %8s\n' "workload" "native s" "recorded s" "ratio" "no-rdtsc-trap" "ratio"
-printf '%-34s %10s %12s %8s %14s %8s\n' "--------" "--------" "----------" "-----" "-------------" "-----"
-bench "getppid x 1,000,000" "$work/getppid_loop" 1000000
-bench "xz -T1 -3 (30 MB text)" xz -T1 -3 -c "$work/data.txt"
-bench "tar c /usr/include > /dev/null" tar c /usr/include
+# wall seconds of a command that is expected to crash (any exit status).
+time_crash() {
+    local t0 t1
+    t0=$(now)
+    "$@" > /dev/null 2>> "$work/record.log" || true
+    t1=$(now)
+    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }'
+}
+
+checkpoint() {
+    local mib="$1"
+    rm -rf "$work/bundles"; mkdir -p "$work/bundles"
+    local native recorded bundle
+    native=$(time_crash taskset -c 0 "$work/big_heap" "$mib" 3)
+    recorded=$(time_crash taskset -c 0 "$vplay" record --window 1 --output "$work/bundles" -- "$work/big_heap" "$mib" 3)
+    bundle=$(ls "$work"/bundles/*.vplay 2>/dev/null | head -1)
+    if [[ -z "$bundle" ]]; then printf '%-22s no bundle (see messages below)\n' "big_heap $mib MiB"; return; fi
+    "$vplay" inspect --json --syscalls 0 "$bundle" | python3 -c '
+import json, os, sys
+m = json.load(sys.stdin); mem = m["memory"]; gib = mem["residentBytes"] / 2**30
+print("%-22s %8s %10s %9.3f %12.4f %12d %14d %8.5f%% %10d %s" % (
+    sys.argv[1], sys.argv[2], sys.argv[3], mem.get("captureSeconds", 0), m["window"].get("snapshotSeconds", 0) / gib,
+    mem["savedBytes"], mem["residentBytes"], 100 * mem["savedBytes"] / mem["residentBytes"],
+    os.path.getsize(sys.argv[4]), "verified" if m["verified"] else "UNVERIFIED"))
+' "big_heap $mib MiB" "$native" "$recorded" "$bundle"
+}
+
+if [[ -z "${VPLAY_BENCH_CHECKPOINT_ONLY:-}" ]]; then
+    printf '%-34s %10s %12s %8s %14s %8s\n' "workload" "native s" "recorded s" "ratio" "no-rdtsc-trap" "ratio"
+    printf '%-34s %10s %12s %8s %14s %8s\n' "--------" "--------" "----------" "-----" "-------------" "-----"
+    bench "getppid x 1,000,000" "$work/getppid_loop" 1000000
+    bench "xz -T1 -3 (30 MB text)" xz -T1 -3 -c "$work/data.txt"
+    bench "tar c /usr/include > /dev/null" tar c /usr/include
+    echo
+fi
+
+printf '%-22s %8s %10s %9s %12s %12s %14s %9s %10s %s\n' "partial checkpoint" "native s" "recorded s" \
+    "capture s" "snapshot s/GiB" "saved B" "resident B" "saved %" "bundle B" ""
+checkpoint 512
+checkpoint 4096
 
 if [[ -s "$work/record.log" ]]; then
     echo; echo "vplay-bundle messages:"; tail -n 20 "$work/record.log"

@@ -298,6 +298,9 @@ public enum RestartErrno {
 /// SIGKILLs a traced task and waits for its end, letting it through its exit stop.
 public func killAndReap(_ tid: Int32) {
     kill(tid, SIGKILL)
+    // A task already in its (reported) exit stop stays there until continued: SIGKILL does
+    // not end that stop, and waiting would never return.
+    _ = vp_ptrace(PtraceRequest.cont, tid, 0, 0)
     while let w = try? waitForTask(tid) {
         if w.status.isTerminal { return }
         _ = vp_ptrace(PtraceRequest.cont, tid, 0, 0)

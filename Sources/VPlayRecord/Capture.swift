@@ -75,6 +75,7 @@ extension Recorder {
         } else {
             trial = TrialReplay(reproduced: false, pagesTouched: 0, seconds: 0, divergence: "no trial replay was asked for")
         }
+        logger.info("trial replay of process \(bundle.manifest.process.pid): \(trial.reproduced ? "reproduced" : "diverged"), \(trial.pagesTouched) pages touched, \(String(format: "%.3f", trial.seconds)) s")
         if !trial.reproduced {
             logger.warning("trial replay of process \(bundle.manifest.process.pid) did not reproduce the end (\(trial.divergence ?? "?")); keeping every resident page, unverified")
             bundle.pages = try savePages(shadow: shadow, mappings: bundle.state.mappings)

@@ -19,7 +19,7 @@ public struct RecordOptions: Sendable {
     /// bundle); without it, or when it diverges, every resident page is kept, unverified.
     public var trialReplay = true
     /// Seconds the trial replay may take before the bundle falls back to every page.
-    public var trialTimeLimit: Double = 60
+    public var trialTimeLimit: Double = 30
     /// Prefix of bundle names (the OCI hook uses the container id).
     public var bundlePrefix: String?
     /// Container id, bundle path and annotations copied into the manifest.

@@ -461,7 +461,7 @@ public final class Replayer {
         if let point { try fastForward(t, clock: clock, start: start, cpuNanos: point.cpuNanos) }
         // A loop without syscalls that went past the point never reaches another event, and CPU
         // time cannot tell (each hit costs far more than an iteration): bound each attempt in time.
-        let deadline = monotonicSeconds() + (fastForwardMargin < 1 ? 60 : .infinity)
+        let deadline = min(self.deadline, monotonicSeconds() + (fastForwardMargin < 1 ? 60 : .infinity))
         try t.tracee.setDebugRegister(0, registers.rip)
         try t.tracee.setDebugRegister(7, 1)
         defer { try? t.tracee.setDebugRegister(7, 0) }
@@ -482,9 +482,10 @@ public final class Replayer {
                     return
                 }
             }
-            if hits % 1024 == 0, point != nil, monotonicSeconds() > deadline {
+            if hits % 1024 == 0, monotonicSeconds() > deadline {
                 logger.debug("async point not reached after \(hits) breakpoint hits")
-                throw Overshoot()
+                if monotonicSeconds() > self.deadline { throw Divergence("replay took longer than \(options.timeLimit ?? 0) s") }
+                if point != nil { throw Overshoot() }
             }
         }
     }

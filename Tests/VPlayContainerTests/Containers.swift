@@ -527,6 +527,9 @@ func checkCrashBundle(
     }
     let pc = manifest["crash.pc"]?.uint64
     #expect(pc != nil && pc != 0, "crash.pc: \(manifest.brief)", sourceLocation: sourceLocation)
+    // Partial checkpoint: the trial replay in the monitor proved the saved pages enough.
+    #expect(manifest["verified"]?.bool == true, "the bundle must be verified: \(manifest["trial"].map { "\($0)" } ?? "no trial")",
+            sourceLocation: sourceLocation)
 
     // Self-contained replay: the rootfs (program, inputs) is gone, cwd is empty.
     if let rootfsToDelete { try? FileManager.default.removeItem(atPath: rootfsToDelete) }
