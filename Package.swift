@@ -23,7 +23,7 @@ let package = Package(
         // The on-disk bundle format.
         .target(name: "VPlayBundle", dependencies: ["CVPlay"]),
         // Recorder engine.
-        .target(name: "VPlayRecord", dependencies: ["VPlayKernel", "VPlayReplay", "VPlaySyscalls", "VPlayBundle", "CVPlay", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "VPlayRecord", dependencies: ["VPlayKernel", "VPlayReplay", "VPlaySymbols", "VPlaySyscalls", "VPlayBundle", "CVPlay", .product(name: "Logging", package: "swift-log")]),
         // Replay engine.
         .target(name: "VPlayReplay", dependencies: ["VPlayKernel", "VPlaySyscalls", "VPlayBundle", "CVPlay", .product(name: "Logging", package: "swift-log")]),
         // ELF objects: symbol tables, build ids, call-frame information; symbolization and
@@ -31,6 +31,11 @@ let package = Package(
         .target(name: "VPlaySymbols", dependencies: []),
         // The gdb remote serial protocol: packets, and a server over any debug target.
         .target(name: "VPlayGDB", dependencies: ["VPlayKernel", .product(name: "Logging", package: "swift-log")]),
+        // The crash report: backtraces, registers, decoded syscalls, memory, as text or JSON.
+        .target(name: "VPlayReport", dependencies: ["VPlayBundle", "VPlaySymbols", "VPlaySyscalls"]),
+        // gdb over a replay: a GDBTarget driving the replayer, with reverse execution.
+        .target(name: "VPlayDebug", dependencies: ["VPlayReplay", "VPlayGDB", "VPlayBundle", "VPlayKernel", "VPlaySymbols",
+                                                 .product(name: "Logging", package: "swift-log")]),
         // OCI runtime-spec state/config, vplay annotations, hooks.d JSON, config.json hook install.
         .target(name: "VPlayOCI", dependencies: []),
         // The OCI hook and the per-container monitor it starts.
@@ -40,7 +45,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "vplay-bundle", dependencies: [
-            "VPlayRecord", "VPlayReplay", "VPlayBundle", "VPlaySyscalls",
+            "VPlayRecord", "VPlayReplay", "VPlayBundle", "VPlaySyscalls", "VPlayReport", "VPlayDebug", "VPlayGDB",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -52,5 +57,6 @@ let package = Package(
         .testTarget(name: "VPlayEndToEndTests", dependencies: ["VPlayBundle"]),
         .testTarget(name: "VPlaySymbolsTests", dependencies: ["VPlaySymbols", "VPlayKernel", "CVPlay"]),
         .testTarget(name: "VPlayGDBTests", dependencies: ["VPlayGDB", "VPlayKernel", "CVPlay"]),
+        .testTarget(name: "VPlayReportTests", dependencies: ["VPlayReport", "VPlayBundle", "VPlaySymbols"]),
     ]
 )

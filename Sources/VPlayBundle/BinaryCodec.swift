@@ -111,6 +111,44 @@ enum PageCodec {
     }
 }
 
+/// objects.bin: `u64 count`, then per object `u64 length` + UTF-8 path, `u64 length` + build id
+/// (length 0: none), `u64 length` + the file's bytes.
+enum ObjectCodec {
+    static func encode(_ objects: [BundledObject]) -> [UInt8] {
+        var w = ByteWriter(capacity: objects.reduce(8) { $0 + 24 + $1.path.utf8.count + $1.bytes.count + 40 })
+        w.u64(UInt64(objects.count))
+        for o in objects {
+            for field in [Array(o.path.utf8), Array((o.buildID ?? "").utf8), o.bytes] {
+                w.u64(UInt64(field.count))
+                w.bytes.append(contentsOf: field)
+            }
+        }
+        return w.bytes
+    }
+
+    static func decode(_ bytes: [UInt8]) throws -> [BundledObject] {
+        try bytes.withUnsafeBytes { raw in
+            var r = ByteReader(raw)
+            let count = try r.u64()
+            var objects: [BundledObject] = []
+            while UInt64(objects.count) < count {
+                var fields: [[UInt8]] = []
+                for what in ["path", "build id", "contents"] {
+                    let length = try r.u64()
+                    guard length <= UInt64(r.remaining) else {
+                        throw DecodeFailure(description: "object #\(objects.count): \(what) claims \(length) bytes, only \(r.remaining) left")
+                    }
+                    fields.append(Array(try r.take(Int(length))))
+                }
+                let id = String(decoding: fields[1], as: UTF8.self)
+                objects.append(BundledObject(path: String(decoding: fields[0], as: UTF8.self), buildID: id.isEmpty ? nil : id, bytes: fields[2]))
+            }
+            guard r.atEnd else { throw DecodeFailure(description: "\(r.remaining) bytes after the last object") }
+            return objects
+        }
+    }
+}
+
 /// log.bin: `u64 count`, then `count` events, each a tag byte, `i32 tid`, `u64 time`, then
 /// the case's fields. Nothing may follow the last event.
 enum LogCodec {

@@ -3,7 +3,8 @@ public enum BundleReader {
     /// part checksum, decompressed sizes, decoding bounds. Never traps on any input.
     public static func read(path: String) throws -> Bundle {
         let archive = try Archive.open(path: path)
-        return Bundle(manifest: archive.manifest, state: try archive.state(), pages: try archive.pages(), log: try archive.log())
+        return Bundle(manifest: archive.manifest, state: try archive.state(), pages: try archive.pages(), log: try archive.log(),
+                      objects: try archive.objects(), crashMemory: try archive.crashMemory())
     }
 
     /// Reads only the manifest (fast, for inspect/list): the tar headers, manifest.json and its
@@ -24,7 +25,8 @@ public enum BundleReader {
             default: return [error.description]
             }
         }
-        let checks: [() throws -> Void] = [{ _ = try archive.state() }, { _ = try archive.pages() }, { _ = try archive.log() }]
+        let checks: [() throws -> Void] = [{ _ = try archive.state() }, { _ = try archive.pages() }, { _ = try archive.log() },
+                                           { _ = try archive.objects() }, { _ = try archive.crashMemory() }]
         var problems: [String] = []
         for check in checks {
             do { try check() } catch let error as BundleError {
@@ -57,22 +59,22 @@ struct Archive {
         let version = try? BundleJSON.decode(VersionProbe.self, from: manifestBytes).formatVersion
         let members: [Member]
         do {
-            members = try laterMembers(file, after: first)
+            members = try laterMembers(file, after: first, version: version ?? Manifest.currentFormatVersion)
         } catch let error as BundleError {
             // Another format version may be laid out differently: say so rather than "corrupted".
-            if let version, version != Manifest.currentFormatVersion { throw unsupported(path, version) }
+            if let version, !Manifest.readableFormatVersions.contains(version) { throw unsupported(path, version) }
             throw error
         }
         try checkManifestHash(file, manifestBytes, hashMember: members[members.count - 1])
         guard let version else { throw BundleError.corrupted(path: path, what: "manifest.json has no numeric formatVersion") }
-        guard version == Manifest.currentFormatVersion else { throw unsupported(path, version) }
+        guard Manifest.readableFormatVersions.contains(version) else { throw unsupported(path, version) }
         let json: ManifestJSON
         do {
             json = try BundleJSON.decode(ManifestJSON.self, from: manifestBytes)
         } catch {
             throw BundleError.corrupted(path: path, what: "manifest.json: \(BundleJSON.explain(error))")
         }
-        return Archive(file: file, manifest: json.manifest, parts: try matchParts(json.parts ?? [], members, path))
+        return Archive(file: file, manifest: json.manifest, parts: try matchParts(json.parts ?? [], members, path, version: version))
     }
 
     func state() throws -> ProcessState {
@@ -90,6 +92,15 @@ struct Archive {
 
     func log() throws -> [LogEvent] {
         try decode(FormatV1.log, with: LogCodec.decode)
+    }
+
+    /// Absent (empty) in version 1.
+    func objects() throws -> [BundledObject] {
+        manifest.formatVersion < 2 ? [] : try decode(FormatV1.objects, with: ObjectCodec.decode)
+    }
+
+    func crashMemory() throws -> [PageRun] {
+        manifest.formatVersion < 2 ? [] : try decode(FormatV1.crashMemory, with: PageCodec.decode)
     }
 
     private func decode<T>(_ name: String, with decoder: ([UInt8]) throws -> T) throws -> T {
@@ -141,10 +152,10 @@ struct Archive {
     }
 
     /// Every member after the manifest in v1 order, then the end-of-archive marker.
-    private static func laterMembers(_ file: InputFile, after first: Member) throws -> [Member] {
+    private static func laterMembers(_ file: InputFile, after first: Member, version: Int) throws -> [Member] {
         var members: [Member] = []
         var offset = first.end
-        for name in FormatV1.members.dropFirst() {
+        for name in FormatV1.members(version: version).dropFirst() {
             let m = try member(file, at: offset, expected: name)
             members.append(m)
             offset = m.end
@@ -184,9 +195,10 @@ struct Archive {
     }
 
     /// The parts table must list exactly the v1 parts, in order, with the archive's sizes.
-    private static func matchParts(_ table: [PartInfo], _ members: [Member], _ path: String) throws -> [String: (member: Member, info: PartInfo)] {
-        guard table.map(\.name) == FormatV1.parts else {
-            throw BundleError.corrupted(path: path, what: "manifest parts table lists \(table.map(\.name)), expected \(FormatV1.parts)")
+    private static func matchParts(_ table: [PartInfo], _ members: [Member], _ path: String, version: Int) throws -> [String: (member: Member, info: PartInfo)] {
+        let expected = FormatV1.parts(version: version)
+        guard table.map(\.name) == expected else {
+            throw BundleError.corrupted(path: path, what: "manifest parts table lists \(table.map(\.name)), expected \(expected)")
         }
         var result: [String: (member: Member, info: PartInfo)] = [:]
         for (info, member) in zip(table, members) {

@@ -37,7 +37,9 @@ public enum BundleWriter {
             try part(FormatV1.state, BundleJSON.encode(StateJSON(bundle.state)), compress: false),
             try part(FormatV1.pages, PageCodec.encode(bundle.pages), compress: true),
             try part(FormatV1.log, LogCodec.encode(bundle.log), compress: true),
-        ]
+            try part(FormatV1.objects, ObjectCodec.encode(bundle.objects), compress: true),
+            try part(FormatV1.crashMemory, PageCodec.encode(bundle.crashMemory), compress: true),
+        ].prefix(FormatV1.parts(version: formatVersion).count)
         var manifest = bundle.manifest
         amend?(&manifest)
         manifest.formatVersion = formatVersion

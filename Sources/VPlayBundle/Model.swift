@@ -264,7 +264,9 @@ public struct ProcessState: Codable, Equatable, Sendable {
 }
 
 public struct Manifest: Codable, Equatable, Sendable {
-    public static let currentFormatVersion = 1
+    public static let currentFormatVersion = 2
+    /// Versions this reader understands (1 lacks objects and crash-time memory).
+    public static let readableFormatVersions = 1...2
     public var formatVersion: Int
     public var toolVersion: String
     public var createdAt: String
@@ -323,10 +325,30 @@ public struct Bundle: Equatable, Sendable {
     public var state: ProcessState
     public var pages: [PageRun]
     public var log: [LogEvent]
-    public init(manifest: Manifest, state: ProcessState, pages: [PageRun], log: [LogEvent]) {
+    /// The ELF files the process had mapped executable at its end (program, libraries), for
+    /// symbols and debuggers; replay does not need them.
+    public var objects: [BundledObject]
+    /// Memory at the end, for backtraces: each thread's stack from its stack pointer up.
+    public var crashMemory: [PageRun]
+    public init(manifest: Manifest, state: ProcessState, pages: [PageRun], log: [LogEvent],
+                objects: [BundledObject] = [], crashMemory: [PageRun] = []) {
         self.manifest = manifest
         self.state = state
         self.pages = pages
         self.log = log
+        self.objects = objects
+        self.crashMemory = crashMemory
+    }
+}
+
+/// An ELF file the process had mapped, as the path its mappings name.
+public struct BundledObject: Equatable, Sendable {
+    public var path: String
+    public var buildID: String?
+    public var bytes: [UInt8]
+    public init(path: String, buildID: String?, bytes: [UInt8]) {
+        self.path = path
+        self.buildID = buildID
+        self.bytes = bytes
     }
 }

@@ -42,6 +42,12 @@ extension Recorder {
                                   mappings: base.state.mappings.count),
             verified: false, warnings: process.warnings, container: options.container)
         var bundle = Bundle(manifest: manifest, state: base.state, pages: [], log: log)
+        if let maps = try? ProcFS.maps(process.pid) {
+            bundle.crashMemory = CrashArtifacts.stacks(pid: process.pid, threads: crashThreads, maps: maps)
+            var warnings: [String] = []
+            bundle.objects = CrashArtifacts.objects(pid: process.pid, maps: maps) { warnings.append($0) }
+            bundle.manifest.warnings += warnings
+        }
         try choosePages(&bundle, shadow: shadow)
         let path = bundlePath(process)
         try BundleWriter.write(bundle, to: path) { manifest in

@@ -89,7 +89,7 @@ import Testing
         let dir = try TempDir()
         let path = dir.file("future.vplay")
         try BundleWriter.write(sampleBundle(), to: path, formatVersion: 99)
-        let expected = BundleError.unsupportedVersion(path: path, found: 99, supported: 1)
+        let expected = BundleError.unsupportedVersion(path: path, found: 99, supported: Manifest.currentFormatVersion)
         #expect(bundleError { try BundleReader.read(path: path) } == expected)
         #expect(bundleError { try BundleReader.readManifest(path: path) } == expected)
         #expect(try BundleReader.verify(path: path) == [expected.description])
@@ -97,10 +97,10 @@ import Testing
 
     @Test func futureVersionWithDifferentLayoutThrowsUnsupportedVersion() throws {
         let dir = try TempDir()
-        try writeBytes(Array(#"{"formatVersion": 2, "somethingNew": true}"#.utf8), to: dir.file("manifest.json"))
-        try run("/usr/bin/tar", ["--format=ustar", "-cf", "v2.vplay", "manifest.json"], in: dir.path)
-        let path = dir.file("v2.vplay")
-        #expect(bundleError { try BundleReader.readManifest(path: path) } == .unsupportedVersion(path: path, found: 2, supported: 1))
+        try writeBytes(Array(#"{"formatVersion": 3, "somethingNew": true}"#.utf8), to: dir.file("manifest.json"))
+        try run("/usr/bin/tar", ["--format=ustar", "-cf", "v3.vplay", "manifest.json"], in: dir.path)
+        let path = dir.file("v3.vplay")
+        #expect(bundleError { try BundleReader.readManifest(path: path) } == .unsupportedVersion(path: path, found: 3, supported: Manifest.currentFormatVersion))
     }
 
     @Test func nonTarFileThrowsNotABundle() throws {

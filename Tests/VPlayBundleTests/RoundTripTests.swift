@@ -42,13 +42,37 @@ import Testing
         #expect(try dir.contents() == ["a.vplay"])
     }
 
+    @Test func objectsAndCrashMemoryRoundTrip() throws {
+        let dir = try TempDir()
+        var bundle = sampleBundle()
+        bundle.objects = [BundledObject(path: "/usr/bin/app", buildID: "abcd", bytes: Array("\u{7f}ELF...".utf8)),
+                          BundledObject(path: "/lib/libc.so.6", buildID: nil, bytes: [])]
+        bundle.crashMemory = [PageRun(address: 0x7ffc_0000_1000, bytes: [UInt8](repeating: 7, count: 300))]
+        try BundleWriter.write(bundle, to: dir.file("o.vplay"))
+        #expect(try BundleReader.read(path: dir.file("o.vplay")) == bundle)
+        #expect(try BundleReader.verify(path: dir.file("o.vplay")) == [])
+    }
+
+    @Test func version1BundlesStillReadWithoutObjects() throws {
+        let dir = try TempDir()
+        var bundle = sampleBundle()
+        bundle.objects = [BundledObject(path: "/usr/bin/app", buildID: nil, bytes: [1, 2, 3])]
+        try BundleWriter.write(bundle, to: dir.file("v1.vplay"), formatVersion: 1)
+        let listing = try run("/usr/bin/tar", ["tf", dir.file("v1.vplay")])
+        #expect(listing.output.split(separator: "\n") == ["manifest.json", "state.json", "pages.bin.zst", "log.bin.zst", "manifest.json.sha256"])
+        let read = try BundleReader.read(path: dir.file("v1.vplay"))
+        #expect(read.manifest.formatVersion == 1)
+        #expect(read.objects.isEmpty && read.crashMemory.isEmpty)
+        #expect(read.pages == bundle.pages && read.log == bundle.log)
+    }
+
     @Test func tarListsManifestFirstAndTheDocumentedMembers() throws {
         let dir = try TempDir()
         let path = dir.file("a.vplay")
         try BundleWriter.write(sampleBundle(), to: path)
         let listing = try run("/usr/bin/tar", ["tf", path])
         #expect(listing.status == 0)
-        #expect(listing.output.split(separator: "\n") == ["manifest.json", "state.json", "pages.bin.zst", "log.bin.zst", "manifest.json.sha256"])
+        #expect(listing.output.split(separator: "\n") == ["manifest.json", "state.json", "pages.bin.zst", "log.bin.zst", "objects.bin.zst", "crash-memory.bin.zst", "manifest.json.sha256"])
         let verbose = try run("/usr/bin/tar", ["tvf", path])
         #expect(verbose.status == 0)
         #expect(verbose.output.split(separator: "\n").first?.hasSuffix(" manifest.json") == true)
@@ -65,7 +89,7 @@ import Testing
         // ...and so is every part against the parts table.
         let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("manifest.json")))) as? [String: Any]
         let parts = try #require(manifest?["parts"] as? [[String: Any]])
-        #expect(parts.count == 3)
+        #expect(parts.count == 5)
         for part in parts {
             let name = try #require(part["name"] as? String)
             let sum = try run("/usr/bin/sha256sum", [name], in: dir.path)
@@ -88,7 +112,7 @@ import Testing
         #expect((object["memory"] as? [String: Any])?["savedBytes"] as? Int == 3 * 4096 + 100)
         #expect((object["memory"] as? [String: Any])?["residentBytes"] as? Int == 1 << 30)
         #expect(object["verified"] as? Bool == true)
-        #expect(object["formatVersion"] as? Int == 1)
+        #expect(object["formatVersion"] as? Int == Manifest.currentFormatVersion)
         #expect(object["parts"] == nil)
         // xstate is stored as base64 text, not as an array of numbers.
         #expect(((crash["threads"] as? [[String: Any]])?.first?["xstate"]) is String)
