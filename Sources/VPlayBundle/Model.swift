@@ -190,10 +190,13 @@ public struct RecordedProcess: Codable, Equatable, Sendable {
     public var pid: Int32
     public var program: String
     public var argv: [String]
-    public init(pid: Int32, program: String, argv: [String]) {
+    /// When the process started (ISO 8601, UTC), when known.
+    public var startTime: String?
+    public init(pid: Int32, program: String, argv: [String], startTime: String? = nil) {
         self.pid = pid
         self.program = program
         self.argv = argv
+        self.startTime = startTime
     }
 }
 

@@ -62,6 +62,18 @@ public enum ProcFS {
     }
 
     /// VmRSS in bytes, 0 when unknown.
+    /// Seconds since the epoch at which the process started: /proc/PID/stat field 22 (clock
+    /// ticks after boot) plus the boot time from /proc/stat.
+    public static func startTime(_ pid: Int32) -> Double? {
+        guard let stat = try? readText("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return nil }
+        // Fields after the command name (which may hold spaces); starttime is field 22 overall.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 19, let ticks = Double(fields[19]),
+              let btimeLine = (try? readText("/proc/stat"))?.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }),
+              let boot = Double(btimeLine.dropFirst(6)) else { return nil }
+        return boot + ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     public static func residentBytes(_ pid: Int32) -> UInt64 {
         guard let s = try? status("/proc/\(pid)/status"), let v = s["VmRSS"] else { return 0 }
         return (UInt64(v.split(separator: " ").first ?? "0") ?? 0) * 1024

@@ -32,7 +32,8 @@ extension Recorder {
             time: isoTime(Date()), threads: crashThreads)
         let manifest = Manifest(
             toolVersion: vplayVersion, createdAt: isoTime(Date()),
-            process: RecordedProcess(pid: process.pid, program: process.program, argv: process.argv),
+            process: RecordedProcess(pid: process.pid, program: process.program, argv: process.argv,
+                                     startTime: ProcFS.startTime(process.pid).map { isoTime(Date(timeIntervalSince1970: $0)) }),
             crash: crash,
             window: WindowInfo(seconds: options.window, duration: Double(endTime) / 1e9,
                                startReason: base.reason, startTime: isoTime(base.startWall),
