@@ -37,13 +37,18 @@ struct StateJSON: Codable {
     var signalActions: [SignalAction]
     var threads: [ThreadJSON]
     var mappings: [MemoryMapping]
+    var crashMappings: [MemoryMapping]?
+    /// Base64 in JSON (Data's Codable form), like xstate.
+    var auxv: Data?
 
     init(_ s: ProcessState) {
         (brk, signalActions, threads, mappings) = (s.brk, s.signalActions, s.threads.map(ThreadJSON.init), s.mappings)
+        (crashMappings, auxv) = (s.crashMappings, s.auxv.map { Data($0) })
     }
 
     var state: ProcessState {
-        ProcessState(brk: brk, signalActions: signalActions, threads: threads.map(\.snapshot), mappings: mappings)
+        ProcessState(brk: brk, signalActions: signalActions, threads: threads.map(\.snapshot), mappings: mappings,
+                     crashMappings: crashMappings, auxv: auxv.map { [UInt8]($0) })
     }
 }
 

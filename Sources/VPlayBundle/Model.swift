@@ -258,11 +258,18 @@ public struct ProcessState: Codable, Equatable, Sendable {
     /// Threads at window start; the first is the one replay starts from.
     public var threads: [ThreadSnapshot]
     public var mappings: [MemoryMapping]
-    public init(brk: UInt64, signalActions: [SignalAction], threads: [ThreadSnapshot], mappings: [MemoryMapping]) {
+    /// The memory map at the end (paths of objects mapped inside the window), when recorded.
+    public var crashMappings: [MemoryMapping]?
+    /// The process's auxiliary vector (/proc/PID/auxv), for debuggers (AT_ENTRY, AT_PHDR...).
+    public var auxv: [UInt8]?
+    public init(brk: UInt64, signalActions: [SignalAction], threads: [ThreadSnapshot], mappings: [MemoryMapping],
+                crashMappings: [MemoryMapping]? = nil, auxv: [UInt8]? = nil) {
         self.brk = brk
         self.signalActions = signalActions
         self.threads = threads
         self.mappings = mappings
+        self.crashMappings = crashMappings
+        self.auxv = auxv
     }
 }
 

@@ -43,7 +43,9 @@ extension Recorder {
                                   mappings: base.state.mappings.count),
             verified: false, warnings: process.warnings, container: options.container)
         var bundle = Bundle(manifest: manifest, state: base.state, pages: [], log: log)
+        bundle.state.auxv = try? ProcFS.readBytes("/proc/\(process.pid)/auxv")
         if let maps = try? ProcFS.maps(process.pid) {
+            bundle.state.crashMappings = maps
             bundle.crashMemory = CrashArtifacts.stacks(pid: process.pid, threads: crashThreads, maps: maps)
             var warnings: [String] = []
             bundle.objects = CrashArtifacts.objects(pid: process.pid, maps: maps) { warnings.append($0) }
