@@ -112,12 +112,15 @@ final class PageServer: @unchecked Sendable {
 
     /// Fills the missing pages of [address, address+count) that lie in window-start mappings,
     /// for the tracer's own accesses. False when nothing there was window-start memory.
-    func populate(_ address: UInt64, count: Int) throws -> Bool {
+    /// With `sourceOnly`, a page the source lacks is left missing (a debugger's read fails
+    /// there) instead of being reported as a divergence.
+    func populate(_ address: UInt64, count: Int, sourceOnly: Bool = false) throws -> Bool {
         var page = address & ~UInt64(pageSize - 1)
         let end = address + UInt64(max(count, 1))
         var any = false
         while page < end {
             if mapping(containing: page) != nil {
+                if sourceOnly && source.page(at: page) == nil && !lock.withLock({ servedSet.contains(page) }) { return any }
                 any = true
                 guard try fill(page) else { throw PageMissing(address: page, mapping: mapping(containing: page)) }
             }

@@ -5,27 +5,29 @@ import VPlayKernel
 import VPlaySyscalls
 
 /// A replay thread: the recorded tid it plays and the real task that plays it.
-final class ReplayThread {
-    let recordedTid: Int32
-    let realTid: Int32
+public final class ReplayThread {
+    public let recordedTid: Int32
+    public let realTid: Int32
     /// Syscall the thread is inside: entered, not yet returned, and how replay treats it.
     var pending: PendingCall?
     /// Registers at its last stop, when it is known to be at a syscall exit already.
     var atExitStop = false
     /// Signal to deliver when the thread is next resumed.
-    var signalToDeliver: Int32 = 0
+    public internal(set) var signalToDeliver: Int32 = 0
     var lastSignalRegisters: Registers?
     var lastSiginfo: [UInt8] = []
     /// Where the thread's next asynchronous signal arrived (CPU time, memory fingerprint).
     var asyncPoint: (cpuNanos: UInt64, ranges: [UInt64], fingerprint: UInt64)?
-    var exited = false
+    public internal(set) var exited = false
+    /// Inside a syscall (entered, not yet returned): it cannot be single-stepped.
+    public var inSyscall: Bool { pending != nil }
 
     init(recordedTid: Int32, realTid: Int32) {
         self.recordedTid = recordedTid
         self.realTid = realTid
     }
 
-    var tracee: Tracee { Tracee(realTid) }
+    public var tracee: Tracee { Tracee(realTid) }
 }
 
 /// How replay treats a syscall the thread entered.

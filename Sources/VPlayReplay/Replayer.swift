@@ -50,14 +50,18 @@ public struct ReplayOptions: Sendable {
 
 /// Replays a bundle's window: restores the window-start process and drives it through the log.
 public final class Replayer {
-    let bundle: VPlayBundle.Bundle
+    public let bundle: VPlayBundle.Bundle
     let options: ReplayOptions
     let logger: Logger
-    var pid: Int32 = 0
+    public private(set) var pid: Int32 = 0
     var trampoline: UInt64 = 0
-    var threads: [Int32: ReplayThread] = [:]
+    /// Replay threads by recorded tid.
+    public private(set) var threads: [Int32: ReplayThread] = [:]
     var memory: ProcessMemory?
-    var index = 0
+    /// The log event being replayed.
+    public private(set) var index = 0
+    /// A debugger taking part, if any.
+    public weak var observer: ReplayObserver?
     var syscalls = 0
     var brk: UInt64 = 0
     /// The end as replay saw it.
@@ -66,6 +70,8 @@ public final class Replayer {
     var endRegisters: Registers?
     var endFaultAddress: UInt64?
     var pageServer: PageServer?
+    /// Memory access for a debugger: pages come from the bundle only; a page it lacks is unreadable.
+    public private(set) var debugMemory: ProcessMemory?
     var deadline = Double.infinity
 
     public init(bundle: VPlayBundle.Bundle, options: ReplayOptions = ReplayOptions(), logger: Logger) {
@@ -108,6 +114,11 @@ public final class Replayer {
         let memory = try ProcessMemory(pid: pid)
         self.memory = memory
         if let uffd = built.uffd { startServingPages(uffd, memory: memory) }
+        let debugMemory = try ProcessMemory(pid: pid)
+        debugMemory.onUnreachable = { [pageServer] address, count in
+            try pageServer?.populate(address, count: count, sourceOnly: true) ?? false
+        }
+        self.debugMemory = debugMemory
         var divergence: String?
         do {
             while index < bundle.log.count {
@@ -117,6 +128,8 @@ public final class Replayer {
                 try step(bundle.log[index])
                 index += 1
             }
+        } catch let interruption as ReplayInterruption {
+            throw interruption
         } catch let missing as PageMissing {
             divergence = "at log event \(index + 1) of \(bundle.log.count): \(missing)"
         } catch is Overshoot {
@@ -154,6 +167,21 @@ public final class Replayer {
         pageServer = server
         memory.onUnreachable = { [server] address, count in try server.populate(address, count: count) }
         server.start()
+    }
+
+    /// The longest readable prefix of [address, address+count) for a debugger (empty: none).
+    public func readForDebugger(_ address: UInt64, count: Int) -> [UInt8] {
+        guard let debugMemory, count > 0 else { return [] }
+        if let all = try? debugMemory.read(address, count: count) { return all }
+        var out: [UInt8] = []
+        var at = address
+        while out.count < count {
+            let chunk = min(count - out.count, Int(0x1000 - (at & 0xfff)))
+            guard let bytes = try? debugMemory.read(at, count: chunk) else { break }
+            out += bytes
+            at += UInt64(chunk)
+        }
+        return out
     }
 
     /// Window-start pages the replay touched, with their contents (when replaying from a page source).
@@ -201,16 +229,21 @@ public final class Replayer {
 
     /// Resumes the thread and waits for its next stop. Only this thread runs meanwhile.
     func advance(_ t: ReplayThread) throws -> Stop {
-        let sig = t.signalToDeliver
-        t.signalToDeliver = 0
-        t.atExitStop = false
-        try t.tracee.resumeSyscall(signal: sig)
+        try resume(t)
         while true {
             guard let w = try waitForTask(t.realTid) else { throw Divergence("thread \(t.recordedTid) disappeared") }
             switch w.status {
             case .syscallStop:
                 let regs = try t.tracee.registers()
                 return try t.tracee.syscallStopKind() == .entry ? .entry(regs) : .exit(regs)
+            case .signalStop(SIGTRAP) where observer != nil:
+                let regs = try t.tracee.registers()
+                let status = (try? t.tracee.debugRegister(6)) ?? 0
+                try? t.tracee.setDebugRegister(6, 0)
+                guard let observer, try observer.trapped(self, thread: t, registers: regs, debugStatus: status) else {
+                    return .signal(SIGTRAP, regs)
+                }
+                try resume(t)
             case .signalStop(let s):
                 return .signal(s, try t.tracee.registers())
             case .event(.exit, _):
@@ -224,6 +257,27 @@ public final class Replayer {
                 try t.tracee.resumeSyscall()
             }
         }
+    }
+
+    /// Resumes the thread as the observer says (to the next syscall stop by default), with the
+    /// signal it is due. A single step over a `syscall` instruction runs to the syscall stop
+    /// instead: the call must go through the log.
+    func resume(_ t: ReplayThread) throws {
+        let how = try observer?.willResume(self, thread: t) ?? .run
+        let sig = t.signalToDeliver
+        t.signalToDeliver = 0
+        t.atExitStop = false
+        if how == .step, !t.inSyscall, !(try atSyscallInstruction(t)) {
+            try t.tracee.singleStep(signal: sig)
+        } else {
+            try t.tracee.resumeSyscall(signal: sig)
+        }
+    }
+
+    func atSyscallInstruction(_ t: ReplayThread) throws -> Bool {
+        guard let memory else { return false }
+        let rip = try t.tracee.registers().rip
+        return (try? memory.read(rip, count: 2)) == [0x0F, 0x05]
     }
 
     func describe(_ stop: Stop) -> String {
@@ -462,9 +516,11 @@ public final class Replayer {
         // A loop without syscalls that went past the point never reaches another event, and CPU
         // time cannot tell (each hit costs far more than an iteration): bound each attempt in time.
         let deadline = min(self.deadline, monotonicSeconds() + (fastForwardMargin < 1 ? 60 : .infinity))
+        // DR0 is the replay's; DR1-DR3 may hold a debugger's watchpoints: keep their bits.
+        let control = (try? t.tracee.debugRegister(7)) ?? 0
         try t.tracee.setDebugRegister(0, registers.rip)
-        try t.tracee.setDebugRegister(7, 1)
-        defer { try? t.tracee.setDebugRegister(7, 0) }
+        try t.tracee.setDebugRegister(7, control | 1)
+        defer { try? t.tracee.setDebugRegister(7, ((try? t.tracee.debugRegister(7)) ?? control) & ~1) }
         var hits = 0
         while true {
             let stop = try advance(t)
@@ -494,7 +550,8 @@ public final class Replayer {
     /// recorded, so that only the last stretch is walked breakpoint hit by breakpoint
     /// (each hit is a round trip through the tracer: ~50-100 us in these VMs).
     func fastForward(_ t: ReplayThread, clock: ThreadCPUClock?, start: UInt64, cpuNanos: UInt64) throws {
-        guard let clock, fastForwardMargin < 1 else { return }
+        // A debugger's breakpoints must see every instruction: no free running then.
+        guard let clock, fastForwardMargin < 1, observer == nil else { return }
         let margin = UInt64(Double(cpuNanos) * fastForwardMargin) + 20_000
         guard cpuNanos > margin else { return }
         let target = start + cpuNanos - margin
@@ -558,6 +615,7 @@ public final class Replayer {
     /// Lets the process end as it did when recorded (the fatal signal or the exit call of `first`
     /// goes ahead), resuming every thread through its exit stop. Returns the group leader's status.
     func drainExit(first: ReplayThread) throws -> WaitStatus {
+        _ = try observer?.willResume(self, thread: first)  // the debugger sees the fatal signal first
         let sig = first.signalToDeliver
         first.signalToDeliver = 0
         try first.tracee.resumeSyscall(signal: sig)
@@ -569,7 +627,10 @@ public final class Replayer {
             while let w = try waitForTask(t.realTid) {
                 if w.status.isTerminal {
                     t.exited = true
-                    if w.tid == pid { return w.status }
+                    if w.tid == pid {
+                        try observer?.ended(self, status: w.status)
+                        return w.status
+                    }
                     break
                 }
                 if case .event(.exit, _) = w.status, t === first, endSignal == nil, endRegisters == nil {

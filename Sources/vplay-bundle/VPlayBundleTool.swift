@@ -46,7 +46,7 @@ struct Tool: ParsableCommand {
         abstract: "Record a process tree and replay the last seconds before it crashed.",
         discussion: "Exit status: 0 success, 1 replay did not reproduce / verification found problems, 2 bad input.",
         version: vplayVersion,
-        subcommands: [Record.self, Inspect.self, Verify.self, List.self, Replay.self])
+        subcommands: [Record.self, Inspect.self, Verify.self, List.self, Replay.self, Debug.self])
 }
 
 func fail(_ message: String) -> ExitCode {
