@@ -286,7 +286,10 @@ final class DebugSession: ReplayObserver {
             }
         case .beforeSyscall(let thread, let ordinal):
             if let counting, counting.thread == tid, natural {
-                throw RestartReplay(goal: .position(Position(thread: thread, ordinal: ordinal, steps: counting.steps, registers: Registers()),
+                // Ended by a syscall, the last step was that call; ended by a fault, the faulting
+                // instruction never completed, so the point before it is one step earlier.
+                let steps = t.signalToDeliver != 0 ? max(0, counting.steps - 1) : counting.steps
+                throw RestartReplay(goal: .position(Position(thread: thread, ordinal: ordinal, steps: steps, registers: Registers()),
                                                     report: .signal(SIGTRAP)))
             }
             if atResume(thread, ordinal) { counting = (tid, 0) }

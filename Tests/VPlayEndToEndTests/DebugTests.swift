@@ -96,6 +96,19 @@ extension EndToEndTests {
         #expect(out.contains("$7 = 2"), "continue forward again from there reaches compute(2):\n\(out)")
     }
 
+    @Test("gdb: reverse-stepi from the crash goes back instruction by instruction, stepi forward again")
+    func gdbStepsAroundTheCrash() throws {
+        let f = try DebugFixture("gdb_crash_steps")
+        defer { f.ws.remove() }
+        let out = try f.gdb(["continue", "print/x $pc", "reverse-stepi", "print/x $pc", "reverse-stepi", "print/x $pc",
+                             "stepi", "print/x $pc", "stepi", "print/x $pc"])
+        let pcs = out.matches(of: /\$\d+ = 0x([0-9a-f]+)/).compactMap { UInt64($0.1, radix: 16) }
+        try #require(pcs.count == 5, "\(out)")
+        #expect(pcs[0] == f.crashPC, "\(out)")
+        #expect(pcs[2] < pcs[1] && pcs[1] < pcs[0], "each reverse-stepi goes one instruction back: \(pcs)")
+        #expect(pcs[3] == pcs[1] && pcs[4] == pcs[0], "stepi retraces them: \(pcs)")
+    }
+
     @Test("gdb: memory the bundle does not hold is an error, never invented bytes")
     func gdbMissingMemory() throws {
         let f = try DebugFixture("gdb_memory")
