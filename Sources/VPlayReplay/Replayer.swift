@@ -515,7 +515,10 @@ public final class Replayer {
         if let point { try fastForward(t, clock: clock, start: start, cpuNanos: point.cpuNanos) }
         // A loop without syscalls that went past the point never reaches another event, and CPU
         // time cannot tell (each hit costs far more than an iteration): bound each attempt in time.
-        let deadline = min(self.deadline, monotonicSeconds() + (fastForwardMargin < 1 ? 60 : .infinity))
+        // After a fast-forward only the last stretch is walked, so a few times the recorded CPU
+        // time is plenty; past that it overshot, and the walk from the start begins sooner.
+        let attempt = point.map { 2 + 4 * Double($0.cpuNanos) / 1e9 } ?? .infinity
+        let deadline = min(self.deadline, monotonicSeconds() + (fastForwardMargin < 1 && point != nil ? min(60, attempt) : .infinity))
         // DR0 is the replay's; DR1-DR3 may hold a debugger's watchpoints: keep their bits.
         let control = (try? t.tracee.debugRegister(7)) ?? 0
         try t.tracee.setDebugRegister(0, registers.rip)
@@ -538,7 +541,7 @@ public final class Replayer {
                     return
                 }
             }
-            if hits % 1024 == 0, monotonicSeconds() > deadline {
+            if hits % 256 == 0, monotonicSeconds() > deadline {
                 logger.debug("async point not reached after \(hits) breakpoint hits")
                 if monotonicSeconds() > self.deadline { throw Divergence("replay took longer than \(options.timeLimit ?? 0) s") }
                 if point != nil { throw Overshoot() }
