@@ -36,6 +36,8 @@ let package = Package(
         // gdb over a replay: a GDBTarget driving the replayer, with reverse execution.
         .target(name: "VPlayDebug", dependencies: ["VPlayReplay", "VPlayGDB", "VPlayBundle", "VPlayKernel", "VPlaySymbols",
                                                  .product(name: "Logging", package: "swift-log")]),
+        // What the test targets share (gated children, the ptrace probe); used by tests only.
+        .target(name: "VPlayTestSupport", dependencies: ["CVPlay", "VPlayKernel"]),
         // OCI runtime-spec state/config, vplay annotations, hooks.d JSON, config.json hook install.
         .target(name: "VPlayOCI", dependencies: []),
         // The OCI hook and the per-container monitor it starts.
@@ -51,12 +53,12 @@ let package = Package(
         ]),
         .testTarget(name: "VPlayOCITests", dependencies: ["VPlayOCI"]),
         .testTarget(name: "VPlayContainerTests", dependencies: ["VPlayBundle"]),
-        .testTarget(name: "VPlayKernelTests", dependencies: ["VPlayKernel", "VPlayBundle", "CVPlay"]),
+        .testTarget(name: "VPlayKernelTests", dependencies: ["VPlayKernel", "VPlayBundle", "CVPlay", "VPlayTestSupport"]),
         .testTarget(name: "VPlaySyscallsTests", dependencies: ["VPlaySyscalls"]),
         .testTarget(name: "VPlayBundleTests", dependencies: ["VPlayBundle"]),
         .testTarget(name: "VPlayEndToEndTests", dependencies: ["VPlayBundle"]),
-        .testTarget(name: "VPlaySymbolsTests", dependencies: ["VPlaySymbols", "VPlayKernel", "CVPlay"]),
-        .testTarget(name: "VPlayGDBTests", dependencies: ["VPlayGDB", "VPlayKernel", "CVPlay"]),
+        .testTarget(name: "VPlaySymbolsTests", dependencies: ["VPlaySymbols", "VPlayKernel", "CVPlay", "VPlayTestSupport"]),
+        .testTarget(name: "VPlayGDBTests", dependencies: ["VPlayGDB", "VPlayKernel", "CVPlay", "VPlayTestSupport"]),
         .testTarget(name: "VPlayReportTests", dependencies: ["VPlayReport", "VPlayBundle", "VPlaySymbols"]),
     ]
 )

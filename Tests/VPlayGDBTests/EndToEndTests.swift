@@ -3,6 +3,7 @@
 import Foundation
 import Glibc
 import Testing
+import VPlayTestSupport
 import VPlayGDB
 
 @Suite(.serialized, .timeLimit(.minutes(3)), .needsGDB)

@@ -1,6 +1,7 @@
 // An in-memory GDBTarget for checking the server's exact replies.
 
 import Foundation
+import VPlayTestSupport
 import Glibc
 import VPlayGDB
 

@@ -1,6 +1,7 @@
 // Runs the real gdb in batch mode against a GDBServer serving a LiveProcessTarget.
 
 import Foundation
+import VPlayTestSupport
 import Glibc
 import Logging
 import VPlayGDB

@@ -2,6 +2,7 @@
 // debug registers (DR0-3 addresses, DR6 status, DR7 control) for the hardware ones.
 
 import Glibc
+import VPlayTestSupport
 import VPlayGDB
 import VPlayKernel
 

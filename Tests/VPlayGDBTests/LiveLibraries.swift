@@ -2,6 +2,7 @@
 // dynamic section (found through the auxiliary vector) → DT_DEBUG → r_debug → link_map chain.
 
 import VPlayGDB
+import VPlayTestSupport
 import VPlayKernel
 
 extension LiveProcessTarget {

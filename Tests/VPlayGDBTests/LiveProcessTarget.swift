@@ -2,6 +2,7 @@
 // tests drive the real gdb against. All requests come from the thread that created it.
 
 import CVPlay
+import VPlayTestSupport
 import Foundation
 import Glibc
 import VPlayGDB

@@ -1,6 +1,7 @@
 // The packet layer: checksums, framing, escaping, run-length encoding, malformed input.
 
 import Testing
+import VPlayTestSupport
 @testable import VPlayGDB
 
 /// A small deterministic generator, so a failing fuzz case can be replayed.

@@ -6,16 +6,12 @@ import Foundation
 import Glibc
 import Testing
 import VPlayKernel
-
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
+import VPlayTestSupport
 
 // MARK: - Prerequisites
 
 enum Prerequisites {
-    static let isCI = ProcessInfo.processInfo.environment["CI"] == "true"
+    static let isCI = runningUnderCI
 
     /// nil when gdb, gcc and ptrace are usable; otherwise what is missing.
     static let problem: String? = probe()
@@ -28,28 +24,10 @@ enum Prerequisites {
         for tool in ["gdb", "gcc"] where findExecutable(tool) == nil {
             return "\(tool) is not installed (apt-get install -y \(tool))"
         }
-        return ptraceProblem()
+        return ptraceProblem.map { "ptrace is not permitted: \($0)" }
     }
 
-    private static func ptraceProblem() -> String? {
-        let child: (pid: Int32, gate: Int32)
-        do { child = try spawnGated(["/bin/true"]) } catch { return "cannot start a probe process: \(error)" }
-        defer {
-            killAndReap(child.pid)
-            close(child.gate)
-        }
-        do {
-            try Tracee.seize(child.pid, options: [.exitKill])
-            return nil
-        } catch {
-            return "ptrace is not permitted: \(error)"
-        }
-    }
-
-    static func findExecutable(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return path.split(separator: ":").map { "\($0)/\(name)" }.first { access($0, X_OK) == 0 }
-    }
+    static func findExecutable(_ name: String) -> String? { executablePath(of: name) }
 }
 
 extension Trait where Self == ConditionTrait {
@@ -62,36 +40,6 @@ extension Trait where Self == ConditionTrait {
 }
 
 // MARK: - Processes
-
-func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
-
-/// Starts `argv` through vp_spawn_gated: the child blocks until a byte arrives on `gate`,
-/// then execs. The caller owns `gate` and the pid.
-func spawnGated(_ argv: [String]) throws -> (pid: Int32, gate: Int32) {
-    var fds: [Int32] = [-1, -1]
-    guard pipe(&fds) == 0 else { throw TestFailure("pipe: errno \(errno)") }
-    // Children that other tests fork concurrently must not keep the gate open.
-    _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-    _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-    let cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-    defer { cargs.forEach { free($0) } }
-    let pid = cargs.withUnsafeBufferPointer { buf -> pid_t in
-        guard let base = buf.baseAddress else { return -EINVAL }
-        return base.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buf.count) {
-            vp_spawn_gated($0, fds[0], fds[1], -1)
-        }
-    }
-    close(fds[0])
-    guard pid > 0 else {
-        close(fds[1])
-        throw TestFailure("vp_spawn_gated(\(argv)): errno \(-pid)")
-    }
-    return (pid, fds[1])
-}
 
 /// A non-traced child (gdb, gcc) started with its output in a file; ended by pid.
 final class ToolProcess {

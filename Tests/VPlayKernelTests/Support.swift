@@ -10,38 +10,19 @@ import Glibc
 import Testing
 import VPlayBundle
 import VPlayKernel
-
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
+import VPlayTestSupport
 
 // MARK: - ptrace permission
 
 enum PtraceGate {
-    static let isCI = ProcessInfo.processInfo.environment["CI"] == "true"
+    static let isCI = runningUnderCI
 
     /// nil when this process may trace its own children; otherwise what went wrong.
-    static let problem: String? = probe()
+    static let problem: String? = ptraceProblem
 
     /// Traced tests run when ptrace works, and always under CI=true, where a missing
     /// permission must fail them loudly instead of skipping them.
     static var enabled: Bool { problem == nil || isCI }
-
-    private static func probe() -> String? {
-        let child: (pid: Int32, gate: Int32)
-        do { child = try spawnGated(["/bin/true"]) } catch { return "cannot start a probe process: \(error)" }
-        defer {
-            killAndReap(child.pid)
-            close(child.gate)
-        }
-        do {
-            try Tracee.seize(child.pid, options: [.exitKill])
-            return nil
-        } catch {
-            return "\(error)"
-        }
-    }
 }
 
 extension Trait where Self == ConditionTrait {
@@ -54,81 +35,6 @@ extension Trait where Self == ConditionTrait {
 
 // MARK: - Child processes
 
-/// A process this test started. Ended by pid (SIGKILL + reap) unless it was already reaped,
-/// so a recycled pid is never signalled.
-final class ChildProcess {
-    let pid: Int32
-    private(set) var reaped = false
-
-    init(_ pid: Int32) { self.pid = pid }
-
-    /// The next state change of the child, or a thrown error after `timeout` seconds.
-    @discardableResult
-    func wait(timeout: Double = 20) throws -> WaitStatus {
-        let deadline = monotonicSeconds() + timeout
-        var spins = 0
-        while true {
-            if let w = try waitForTask(pid, noHang: true) {
-                if w.status.isTerminal { reaped = true }
-                return w.status
-            }
-            if monotonicSeconds() > deadline {
-                throw TestFailure("pid \(pid): no state change within \(timeout) s")
-            }
-            spins += 1
-            if spins < 200 { sched_yield() } else { usleep(500) }
-        }
-    }
-
-    /// Waits for a stop that must be `expected`; throws (with what came instead) otherwise.
-    func expectStop(_ expected: WaitStatus, timeout: Double = 20) throws {
-        let status = try wait(timeout: timeout)
-        guard status == expected else {
-            throw TestFailure("pid \(pid): expected \(expected), got \(status)")
-        }
-    }
-
-    func end() {
-        guard !reaped else { return }
-        killAndReap(pid)
-        reaped = true
-    }
-}
-
-func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
-
-/// Starts `argv` through vp_spawn_gated: the child blocks until a byte arrives on `gate`
-/// (see `release`), then execs. The caller owns `gate` and the pid.
-func spawnGated(_ argv: [String], cpu: Int32 = -1) throws -> (pid: Int32, gate: Int32) {
-    var fds: [Int32] = [-1, -1]
-    guard pipe(&fds) == 0 else { throw TestFailure("pipe: errno \(errno)") }
-    // Children that other tests fork concurrently must not keep the gate open.
-    _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-    _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-    let cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-    defer { cargs.forEach { free($0) } }
-    let pid = cargs.withUnsafeBufferPointer { buf in
-        buf.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buf.count) {
-            vp_spawn_gated($0, fds[0], fds[1], cpu)
-        }
-    }
-    close(fds[0])
-    guard pid > 0 else {
-        close(fds[1])
-        throw TestFailure("vp_spawn_gated(\(argv)): errno \(-pid)")
-    }
-    return (pid, fds[1])
-}
-
-/// Lets a gated child exec.
-func release(_ gate: Int32) {
-    var byte: UInt8 = 1
-    _ = write(gate, &byte, 1)
-}
 
 /// A forked copy of this process that did PTRACE_TRACEME and is now in its SIGSTOP
 /// signal-delivery stop, right after the `syscall` instruction of raise(). As the replayer

@@ -1,6 +1,7 @@
 import CVPlay
 import Glibc
 import Testing
+import VPlayTestSupport
 import VPlayBundle
 import VPlayKernel
 

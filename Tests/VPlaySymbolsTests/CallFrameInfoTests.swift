@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VPlayTestSupport
 @testable import VPlaySymbols
 
 @Suite(.timeLimit(.minutes(3)))

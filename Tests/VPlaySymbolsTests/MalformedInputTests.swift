@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VPlayTestSupport
 import VPlaySymbols
 
 /// Damaged objects must give typed errors, never a crash.

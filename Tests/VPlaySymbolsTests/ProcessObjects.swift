@@ -2,6 +2,7 @@
 // /proc/PID/maps (and the vDSO, read from memory) and the thread's registers.
 
 import Foundation
+import VPlayTestSupport
 import VPlayKernel
 import VPlaySymbols
 

@@ -1,6 +1,7 @@
 // Parsers for the binutils output the tests compare against.
 
 import Foundation
+import VPlayTestSupport
 
 enum Readelf {
     /// `readelf -n`: the hex after "Build ID:".

@@ -10,23 +10,16 @@ import Foundation
 import Glibc
 import Testing
 import VPlayKernel
+import VPlayTestSupport
 import VPlaySymbols
-
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
 
 // MARK: - Prerequisites
 
 enum Prerequisite {
-    static let isCI = ProcessInfo.processInfo.environment["CI"] == "true"
+    static let isCI = runningUnderCI
 
     /// The full path of `tool` on PATH, nil when it is not installed.
-    static func path(of tool: String) -> String? {
-        let dirs = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
-        return dirs.map { "\($0)/\(tool)" }.first { access($0, X_OK) == 0 }
-    }
+    static func path(of tool: String) -> String? { executablePath(of: tool) }
 
     static let gcc = path(of: "gcc")
     static let readelf = path(of: "readelf")
@@ -35,22 +28,8 @@ enum Prerequisite {
     static let libc = "/lib/x86_64-linux-gnu/libc.so.6"
 
     /// nil when this process may trace its own children; otherwise what went wrong.
-    static let ptraceProblem: String? = probePtrace()
+    static let ptraceProblem: String? = VPlayTestSupport.ptraceProblem
 
-    private static func probePtrace() -> String? {
-        let child: (pid: Int32, gate: Int32)
-        do { child = try spawnGated(["/bin/true"]) } catch { return "cannot start a probe process: \(error)" }
-        defer {
-            killAndReap(child.pid)
-            close(child.gate)
-        }
-        do {
-            try Tracee.seize(child.pid, options: [.exitKill])
-            return nil
-        } catch {
-            return "\(error)"
-        }
-    }
 }
 
 extension Trait where Self == ConditionTrait {
@@ -155,64 +134,6 @@ let callChainSource = """
 
 // MARK: - Child processes
 
-/// A process this test started. Ended by pid (SIGKILL + reap) unless it was already reaped,
-/// so a recycled pid is never signalled.
-final class ChildProcess {
-    let pid: Int32
-    private(set) var reaped = false
-
-    init(_ pid: Int32) { self.pid = pid }
-
-    /// The next state change of the child, or a thrown error after `timeout` seconds.
-    @discardableResult
-    func wait(timeout: Double = 20) throws -> WaitStatus {
-        let deadline = monotonicSeconds() + timeout
-        while true {
-            if let w = try waitForTask(pid, noHang: true) {
-                if w.status.isTerminal { reaped = true }
-                return w.status
-            }
-            if monotonicSeconds() > deadline { throw TestFailure("pid \(pid): no state change within \(timeout) s") }
-            usleep(500)
-        }
-    }
-
-    func end() {
-        guard !reaped else { return }
-        killAndReap(pid)
-        reaped = true
-    }
-}
-
-func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
-
-/// Starts `argv` through vp_spawn_gated: the child blocks until a byte arrives on `gate`,
-/// then execs. The caller owns `gate` and the pid.
-func spawnGated(_ argv: [String]) throws -> (pid: Int32, gate: Int32) {
-    var fds: [Int32] = [-1, -1]
-    guard pipe(&fds) == 0 else { throw TestFailure("pipe: errno \(errno)") }
-    // Children that other tests fork concurrently must not keep the gate open.
-    _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-    _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-    let cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-    defer { cargs.forEach { free($0) } }
-    let pid = cargs.withUnsafeBufferPointer { buf -> pid_t in
-        guard let base = buf.baseAddress else { return -EINVAL }
-        return base.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buf.count) {
-            vp_spawn_gated($0, fds[0], fds[1], -1)
-        }
-    }
-    close(fds[0])
-    guard pid > 0 else {
-        close(fds[1])
-        throw TestFailure("vp_spawn_gated(\(argv)): errno \(-pid)")
-    }
-    return (pid, fds[1])
-}
 
 /// Runs `executable` under ptrace (seized before exec) until it stops itself with SIGSTOP,
 /// then calls `body` with its pid; kills and reaps it afterwards, whatever happens.

@@ -2,6 +2,7 @@ import CVPlay
 import Foundation
 import Glibc
 import Testing
+import VPlayTestSupport
 import VPlayKernel
 @testable import VPlaySymbols
 
