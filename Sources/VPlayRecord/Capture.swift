@@ -64,34 +64,38 @@ extension Recorder {
     /// served from the shadow, finds the pages the window touches; when it reproduces the end,
     /// those pages are the bundle's and it is verified. Otherwise every resident page is kept.
     func choosePages(_ bundle: inout Bundle, shadow: Int32) throws {
-        let started = monotonicNanos()
-        var trial: TrialReplay
-        if options.trialReplay {
-            do {
-                var replayOptions = ReplayOptions()
-                replayOptions.pageSource = try ProcessPages(pid: shadow)
-                replayOptions.cpu = nil  // the recorder is pinned as configured already
-                replayOptions.timeLimit = options.trialTimeLimit
-                let replayer = Replayer(bundle: bundle, options: replayOptions, logger: logger)
-                let outcome = try replayer.run()
-                trial = TrialReplay(reproduced: outcome.reproduced, pagesTouched: replayer.touchedPageCount,
-                                    seconds: Double(monotonicNanos() &- started) / 1e9, divergence: outcome.divergence)
-                if outcome.reproduced { bundle.pages = replayer.touchedPages }
-            } catch {
-                trial = TrialReplay(reproduced: false, pagesTouched: 0, seconds: Double(monotonicNanos() &- started) / 1e9,
-                                    divergence: "the trial replay could not run: \(error)")
+        let trial = options.trialReplay ? trialReplay(&bundle, shadow: shadow) : nil
+        if trial?.reproduced != true {
+            if let trial {
+                logger.warning("trial replay of process \(bundle.manifest.process.pid) did not reproduce the end (\(trial.divergence ?? "?")); keeping every resident page, unverified")
             }
-        } else {
-            trial = TrialReplay(reproduced: false, pagesTouched: 0, seconds: 0, divergence: "no trial replay was asked for")
-        }
-        logger.info("trial replay of process \(bundle.manifest.process.pid): \(trial.reproduced ? "reproduced" : "diverged"), \(trial.pagesTouched) pages touched, \(String(format: "%.3f", trial.seconds)) s")
-        if !trial.reproduced {
-            logger.warning("trial replay of process \(bundle.manifest.process.pid) did not reproduce the end (\(trial.divergence ?? "?")); keeping every resident page, unverified")
             bundle.pages = try savePages(shadow: shadow, mappings: bundle.state.mappings)
         }
-        bundle.manifest.verified = trial.reproduced
+        bundle.manifest.verified = trial?.reproduced == true
         bundle.manifest.trial = trial
         bundle.manifest.memory.savedBytes = bundle.pages.reduce(UInt64(0)) { $0 + UInt64($1.bytes.count) }
+    }
+
+    /// Runs the trial replay; when it reproduces the end, the pages it touched become the bundle's.
+    func trialReplay(_ bundle: inout Bundle, shadow: Int32) -> TrialReplay {
+        let started = monotonicNanos()
+        let trial: TrialReplay
+        do {
+            var replayOptions = ReplayOptions()
+            replayOptions.pageSource = try ProcessPages(pid: shadow)
+            replayOptions.cpu = nil  // the recorder is pinned as configured already
+            replayOptions.timeLimit = options.trialTimeLimit
+            let replayer = Replayer(bundle: bundle, options: replayOptions, logger: logger)
+            let outcome = try replayer.run()
+            trial = TrialReplay(reproduced: outcome.reproduced, pagesTouched: replayer.touchedPageCount,
+                                seconds: Double(monotonicNanos() &- started) / 1e9, divergence: outcome.divergence)
+            if outcome.reproduced { bundle.pages = replayer.touchedPages }
+        } catch {
+            trial = TrialReplay(reproduced: false, pagesTouched: 0, seconds: Double(monotonicNanos() &- started) / 1e9,
+                                divergence: "the trial replay could not run: \(error)")
+        }
+        logger.info("trial replay of process \(bundle.manifest.process.pid): \(trial.reproduced ? "reproduced" : "diverged"), \(trial.pagesTouched) pages touched, \(String(format: "%.3f", trial.seconds)) s")
+        return trial
     }
 
     /// The thread whose last logged event is the delivery of the fatal signal.

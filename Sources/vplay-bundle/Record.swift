@@ -23,6 +23,12 @@ struct Record: ParsableCommand {
     @Flag(name: .customLong("no-trap-rdtsc"), help: "Do not trap rdtsc (faster in VMs; replay then diverges where the program reads the time stamp counter).")
     var noTrapRdtsc = false
 
+    @Flag(name: .customLong("no-trial-replay"), help: "Keep every resident page instead of running a trial replay at the crash to keep only the pages the window touched (the bundle is then unverified).")
+    var noTrialReplay = false
+
+    @Option(name: .customLong("trial-time-limit"), help: "Seconds the trial replay may take before the bundle falls back to every resident page.")
+    var trialTimeLimit: Double = 30
+
     @Argument(parsing: .captureForPassthrough, help: "The command to run, after --.")
     var command: [String] = []
 
@@ -30,6 +36,7 @@ struct Record: ParsableCommand {
         if command.first == "--" { return }
         if command.isEmpty { throw ValidationError("missing command: vplay-bundle record [options] -- COMMAND [ARG...]") }
         guard window > 0 else { throw ValidationError("--window must be positive") }
+        guard trialTimeLimit > 0 else { throw ValidationError("--trial-time-limit must be positive") }
     }
 
     func run() throws {
@@ -46,6 +53,8 @@ struct Record: ParsableCommand {
         options.exitCodes = Set(exitCodes)
         options.cpu = cpu >= 0 ? cpu : nil
         options.trapTimestampCounter = !noTrapRdtsc
+        options.trialReplay = !noTrialReplay
+        options.trialTimeLimit = trialTimeLimit
         let recorder = Recorder(options: options, logger: Logger(label: "vplay.record"))
         recorder.onBundle = { bundle in
             FileHandle.standardError.write(Data("vplay: wrote bundle \(bundle.path)\n".utf8))
