@@ -37,13 +37,17 @@ struct StateJSON: Codable {
     var signalActions: [SignalAction]
     var threads: [ThreadJSON]
     var mappings: [MemoryMapping]
+    /// Optional: absent in bundles written before it existed.
+    var crashMappings: [MemoryMapping]?
 
     init(_ s: ProcessState) {
         (brk, signalActions, threads, mappings) = (s.brk, s.signalActions, s.threads.map(ThreadJSON.init), s.mappings)
+        crashMappings = s.crashMappings
     }
 
     var state: ProcessState {
-        ProcessState(brk: brk, signalActions: signalActions, threads: threads.map(\.snapshot), mappings: mappings)
+        ProcessState(brk: brk, signalActions: signalActions, threads: threads.map(\.snapshot), mappings: mappings,
+                     crashMappings: crashMappings)
     }
 }
 

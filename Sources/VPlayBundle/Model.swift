@@ -258,11 +258,16 @@ public struct ProcessState: Codable, Equatable, Sendable {
     /// Threads at window start; the first is the one replay starts from.
     public var threads: [ThreadSnapshot]
     public var mappings: [MemoryMapping]
-    public init(brk: UInt64, signalActions: [SignalAction], threads: [ThreadSnapshot], mappings: [MemoryMapping]) {
+    /// The memory map at the end (where the crash-time objects and stacks lie); replay does not
+    /// use it. nil in bundles written before it was stored.
+    public var crashMappings: [MemoryMapping]?
+    public init(brk: UInt64, signalActions: [SignalAction], threads: [ThreadSnapshot], mappings: [MemoryMapping],
+                crashMappings: [MemoryMapping]? = nil) {
         self.brk = brk
         self.signalActions = signalActions
         self.threads = threads
         self.mappings = mappings
+        self.crashMappings = crashMappings
     }
 }
 

@@ -44,6 +44,7 @@ extension Recorder {
             verified: false, warnings: process.warnings, container: options.container)
         var bundle = Bundle(manifest: manifest, state: base.state, pages: [], log: log)
         if let maps = try? ProcFS.maps(process.pid) {
+            bundle.state.crashMappings = maps
             bundle.crashMemory = CrashArtifacts.stacks(pid: process.pid, threads: crashThreads, maps: maps)
             var warnings: [String] = []
             bundle.objects = CrashArtifacts.objects(pid: process.pid, maps: maps) { warnings.append($0) }
