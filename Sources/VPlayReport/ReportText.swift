@@ -95,8 +95,9 @@ public enum ReportText {
         var lines = TextLayout.heading("REGISTERS of thread \(t.tid)")
         let all = RegisterNames.ordered(t.registers)
         let general = all.prefix(16).map { TextLayout.padded($0.name, 4) + TextLayout.address($0.value) }
-        for row in stride(from: 0, to: general.count, by: 4) {
-            lines.append("  " + general[row..<min(row + 4, general.count)].joined(separator: "  "))
+        // Three a row keeps the section within 80 columns.
+        for row in stride(from: 0, to: general.count, by: 3) {
+            lines.append("  " + general[row..<min(row + 3, general.count)].joined(separator: "   "))
         }
         let pc = r.backtraces.first { $0.tid == t.tid }?.frames.first?.location
         lines.append("  rip " + TextLayout.address(t.registers.rip) + (pc.map { "  " + TextLayout.oneLine($0.description) } ?? ""))

@@ -10,7 +10,7 @@ enum ReportTextEvidence {
         let scope = r.options.thread.map { " of thread \($0)" } ?? ""
         var lines = TextLayout.heading("KERNEL INTERACTIONS\(scope): last \(s.lines.count) of \(s.total) syscalls (seconds before the crash)")
         for line in s.lines {
-            lines.append("  " + TextLayout.rightAligned(String(format: "-%.6f", line.secondsBeforeCrash), 10)
+            lines.append("  " + TextLayout.rightAligned(String(format: "%.6f", -line.secondsBeforeCrash), 9)
                          + "  [\(line.tid)] " + TextLayout.oneLine(line.text))
         }
         if r.options.thread == nil || r.options.thread == r.crash.tid { lines += end(r) }
@@ -19,7 +19,7 @@ enum ReportTextEvidence {
 
     /// The end as strace shows it: the fatal signal and the kill, or the exit.
     static func end(_ r: CrashReport) -> [String] {
-        let c = r.crash, prefix = "  " + TextLayout.rightAligned("0.000000", 10) + "  [\(c.tid)] "
+        let c = r.crash, prefix = "  " + TextLayout.rightAligned("0.000000", 9) + "  [\(c.tid)] "
         guard let signal = c.signal else { return [prefix + "+++ exited with \(c.exitCode ?? 0) +++"] }
         let name = c.signalName ?? signalName(signal)
         var info = ["si_signo=\(name)", "si_code=\(c.codeMeaning?.name ?? String(c.code ?? 0))"]
@@ -55,7 +55,7 @@ enum ReportTextEvidence {
     static func verification(_ m: Manifest) -> String {
         guard let t = m.trial else { return m.verified ? "yes" : "no (no trial replay ran)" }
         if m.verified {
-            return String(format: "yes: the trial replay reproduced the end, touching %d pages, in %.3f s", t.pagesTouched, t.seconds)
+            return "yes: the trial replay reproduced the end, touching \(t.pagesTouched) pages, in " + String(format: "%.3f s", t.seconds)
         }
         return "no: every resident page is kept because the trial replay did not reproduce the end ("
             + TextLayout.oneLine(t.divergence ?? "no reason given") + ")"

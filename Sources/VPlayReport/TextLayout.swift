@@ -49,3 +49,8 @@ enum TextLayout {
         s.replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\r", with: "\\r")
     }
 }
+
+/// Byte counts for people, as the report prints them (`1.9 MiB`).
+public enum TextSize {
+    public static func format(_ bytes: UInt64) -> String { TextLayout.size(bytes) }
+}
