@@ -7,7 +7,7 @@ enum TextLayout {
 
     /// `  label     value`.
     static func field(_ label: String, _ value: String) -> String {
-        "  " + padded(label, labelWidth) + value
+        "  " + padded(label, labelWidth - 1) + " " + value
     }
 
     static func padded(_ s: String, _ width: Int) -> String {
