@@ -54,7 +54,7 @@ struct Locator: Sendable {
             return CodeLocation(address: address, symbol: nil, offset: 0, object: nil)
         }
         let name = m.path.isEmpty ? "[anonymous]" : m.path
-        return CodeLocation(address: address, symbol: nil, offset: address - m.start + m.offset, object: name)
+        return CodeLocation(address: address, symbol: nil, offset: (address - m.start) &+ m.offset, object: name)
     }
 }
 

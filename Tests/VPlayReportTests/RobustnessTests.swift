@@ -57,6 +57,8 @@ struct RobustnessTests {
             MemoryMapping(start: rng.next(), end: rng.next(), permissions: String(decoding: (0..<Int(rng.next() % 6)).map { _ in UInt8(rng.next() % 128) }, as: UTF8.self),
                           offset: rng.next(), path: rng.next() % 2 == 0 ? "/usr/bin/crashy" : "")
         }
+        // The crash-time map decides where objects and unnamed addresses are placed.
+        bundle.state.crashMappings = [nil, Fixture.mappings, bundle.state.mappings][Int(rng.next() % 3)]
         bundle.pages += (0..<Int(rng.next() % 3)).map { _ in PageRun(address: rng.next(), bytes: [UInt8](repeating: 1, count: Int(rng.next() % 5000))) }
         bundle.log += (0..<Int(rng.next() % 30)).map { _ in randomEvent(&rng) }
         bundle.manifest.memory.residentBytes = rng.next() % 2 == 0 ? 0 : rng.next()
