@@ -9,9 +9,13 @@ public enum SyscallFormatter {
         let kinds = SyscallTable.spec(number)?.args ?? Array(repeating: .uint, count: min(args.count, 6))
         var pendingStrings = strings[...]
         var parts: [String] = []
+        var openFlags: UInt64?
         for (i, kind) in kinds.enumerated() where i < args.count {
             let v = args[i]
             switch kind {
+            case .flags("mode") where openFlags.map(ignoresMode) ?? false:
+                // The kernel reads the mode only to create a file; strace leaves it out otherwise.
+                continue
             case .path, .string:
                 parts.append(v == 0 ? "NULL" : quote(Array((pendingStrings.popFirst() ?? "").utf8), limit: 256))
             case .pointer:
@@ -32,12 +36,18 @@ public enum SyscallFormatter {
             case .signal:
                 parts.append(SignalNames.known(Int32(truncatingIfNeeded: v)) ?? String(Int32(truncatingIfNeeded: v)))
             case .flags(let set):
+                if set == "open" { openFlags = v }
                 parts.append(flags(set, v))
             }
         }
         let call = "\(SyscallTable.name(number))(\(parts.joined(separator: ", ")))"
         guard let result else { return call + " = ?" }
         return call + " = " + resultText(number, result)
+    }
+
+    /// Open flags without O_CREAT or O_TMPFILE: the mode argument means nothing.
+    static func ignoresMode(_ openFlags: UInt64) -> Bool {
+        openFlags & 0o100 == 0 && openFlags & 0o20000000 == 0
     }
 
     static func resultText(_ number: Int, _ result: Int64) -> String {

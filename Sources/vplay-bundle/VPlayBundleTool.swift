@@ -49,8 +49,10 @@ struct Tool: ParsableCommand {
         subcommands: [Record.self, Inspect.self, Verify.self, List.self, Replay.self, Debug.self])
 }
 
+/// Prints one line on stderr (a message can quote bundle data holding newlines) and gives exit status 2.
 func fail(_ message: String) -> ExitCode {
-    FileHandle.standardError.write(Data("vplay-bundle: \(message)\n".utf8))
+    let line = message.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
+    FileHandle.standardError.write(Data("vplay-bundle: \(line)\n".utf8))
     return ExitCode(ExitStatus.badInput)
 }
 

@@ -6,7 +6,22 @@ struct FormatterTests {
     @Test func openatShowsDirfdPathAndFlags() {
         let text = SyscallFormatter.describe(number: 257, args: [UInt64(bitPattern: -100), 0x1000, 0o2000000, 0, 0, 0],
                                              strings: ["/etc/app.conf"], result: 3)
-        #expect(text == #"openat(AT_FDCWD, "/etc/app.conf", O_RDONLY|O_CLOEXEC, 00) = 3"#)
+        #expect(text == #"openat(AT_FDCWD, "/etc/app.conf", O_RDONLY|O_CLOEXEC) = 3"#)
+    }
+
+    @Test func theModeIsShownOnlyWhenTheCallCanCreateAFile() {
+        let create = SyscallFormatter.describe(number: 257, args: [UInt64(bitPattern: -100), 0x1000, 0o1101, 0o644, 0, 0],
+                                               strings: ["/tmp/out"], result: 4)
+        #expect(create == #"openat(AT_FDCWD, "/tmp/out", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 4"#)
+        let open = SyscallFormatter.describe(number: 2, args: [0x1000, 0, 0o777, 0, 0, 0], strings: ["/etc/passwd"], result: 3)
+        #expect(open == #"open("/etc/passwd", O_RDONLY) = 3"#)
+    }
+
+    @Test func longBuffersAreCutAfter32BytesWithAnEllipsisAfterTheQuote() {
+        let data = Array("0123456789abcdefghijklmnopqrstuvwxyz\n".utf8)
+        let text = SyscallFormatter.describe(number: 0, args: [3, 0x7000, 4096, 0, 0, 0], strings: [], result: Int64(data.count),
+                                             written: [(0x7000, data)])
+        #expect(text == #"read(3, "0123456789abcdefghijklmnopqrstuv"..., 4096) = 37"#)
     }
 
     @Test func readShowsTheBytesTheKernelWrote() {
