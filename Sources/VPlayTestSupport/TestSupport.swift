@@ -106,3 +106,14 @@ public final class ChildProcess {
         reaped = true
     }
 }
+
+/// A temporary directory, removed by `remove()`.
+public struct TempDirectory {
+    public let path: String
+    public init(prefix: String = "vplay-tests") throws {
+        var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)
+        guard let p = mkdtemp(&template) else { throw TestFailure("mkdtemp: errno \(errno)") }
+        path = String(cString: p)
+    }
+    public func remove() { try? FileManager.default.removeItem(atPath: path) }
+}

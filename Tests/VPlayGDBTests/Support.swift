@@ -124,16 +124,6 @@ final class Watchdog: @unchecked Sendable {
 
 // MARK: - Files and programs
 
-/// A temporary directory, removed by `remove()`.
-struct TempDirectory {
-    let path: String
-    init() throws {
-        var template = Array("/tmp/vplay-gdb-tests-XXXXXX".utf8CString)
-        guard let p = mkdtemp(&template) else { throw TestFailure("mkdtemp: errno \(errno)") }
-        path = String(cString: p)
-    }
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
-}
 
 /// Compiles one C file with `gcc -g -O0` into `dir`; returns the executable's path.
 func compileC(_ source: String, name: String, in dir: TempDirectory) throws -> String {

@@ -88,16 +88,6 @@ func pattern(_ i: Int) -> UInt8 { UInt8(truncatingIfNeeded: i &* 7 &+ i / 4096 &
 
 // MARK: - Building C programs
 
-/// A temporary directory, removed by `remove()`.
-struct TempDirectory {
-    let path: String
-    init() throws {
-        var template = Array("/tmp/vplay-kernel-tests-XXXXXX".utf8CString)
-        guard let p = mkdtemp(&template) else { throw TestFailure("mkdtemp: errno \(errno)") }
-        path = String(cString: p)
-    }
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
-}
 
 /// Runs a tool (PATH search) to completion; throws with its output when it fails.
 func runTool(_ argv: [String], timeout: Double = 60) throws {

@@ -64,16 +64,6 @@ func requirePtrace() throws {
 
 // MARK: - Files and tools
 
-/// A temporary directory, removed by `remove()`.
-struct TempDirectory {
-    let path: String
-    init() throws {
-        var template = Array("/tmp/vplay-symbols-tests-XXXXXX".utf8CString)
-        guard let p = mkdtemp(&template) else { throw TestFailure("mkdtemp: errno \(errno)") }
-        path = String(cString: p)
-    }
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
-}
 
 func readFile(_ path: String) throws -> [UInt8] {
     guard let data = FileManager.default.contents(atPath: path) else { throw TestFailure("cannot read \(path)") }
