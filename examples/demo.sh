@@ -66,3 +66,13 @@ step "replay: vplay-bundle replay $(basename "$bundle") --echo"
 cd /
 "$vplay" replay "$bundle" --echo
 echo "(replay reproduced the crash: same signal, instruction and registers)"
+
+step "debug: gdb on the replay (no image, no files): continue to the crash, bt, reverse-stepi"
+if command -v gdb >/dev/null; then
+    "$vplay" debug --gdb "$bundle" --gdb-arg=-batch --gdb-arg=-nx \
+        --gdb-arg=-ex --gdb-arg=continue --gdb-arg=-ex --gdb-arg=bt \
+        --gdb-arg=-ex --gdb-arg=reverse-stepi --gdb-arg=-ex --gdb-arg='x/i $pc' 2>&1 \
+        | grep -v -e '^Reading ' -e 'File transfers from remote targets'
+else
+    echo "(gdb is not installed: apt-get install -y gdb)"
+fi
