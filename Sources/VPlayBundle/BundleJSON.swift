@@ -22,13 +22,14 @@ struct ThreadJSON: Codable {
     var registers: Registers
     var xstate: Data
     var signalMask: UInt64
+    var altStack: AltStack?
 
     init(_ t: ThreadSnapshot) {
-        (tid, registers, xstate, signalMask) = (t.tid, t.registers, Data(t.xstate), t.signalMask)
+        (tid, registers, xstate, signalMask, altStack) = (t.tid, t.registers, Data(t.xstate), t.signalMask, t.altStack)
     }
 
     var snapshot: ThreadSnapshot {
-        ThreadSnapshot(tid: tid, registers: registers, xstate: [UInt8](xstate), signalMask: signalMask)
+        ThreadSnapshot(tid: tid, registers: registers, xstate: [UInt8](xstate), signalMask: signalMask, altStack: altStack)
     }
 }
 

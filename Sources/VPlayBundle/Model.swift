@@ -52,12 +52,29 @@ public struct ThreadSnapshot: Codable, Equatable, Sendable {
     public var xstate: [UInt8]
     /// Blocked-signal mask (bit n-1 for signal n).
     public var signalMask: UInt64
-    public init(tid: Int32, registers: Registers, xstate: [UInt8], signalMask: UInt64) {
+    /// The alternate signal stack (sigaltstack), when it was read; handlers with SA_ONSTACK run there.
+    public var altStack: AltStack?
+    public init(tid: Int32, registers: Registers, xstate: [UInt8], signalMask: UInt64, altStack: AltStack? = nil) {
         self.tid = tid
         self.registers = registers
         self.xstate = xstate
         self.signalMask = signalMask
+        self.altStack = altStack
     }
+}
+
+/// `stack_t` as sigaltstack returns it.
+public struct AltStack: Codable, Equatable, Sendable {
+    public var base: UInt64
+    /// SS_ONSTACK (1), SS_DISABLE (2), SS_AUTODISARM (1 << 31).
+    public var flags: UInt32
+    public var size: UInt64
+    public init(base: UInt64, flags: UInt32, size: UInt64) {
+        self.base = base
+        self.flags = flags
+        self.size = size
+    }
+    public var disabled: Bool { flags & 2 != 0 }
 }
 
 /// A process-wide signal disposition (`struct kernel_sigaction`).

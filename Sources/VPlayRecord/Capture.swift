@@ -118,7 +118,9 @@ extension Recorder {
             let code = info.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: Int32.self) }
             let address = info.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 16, as: UInt64.self) }
             let faults: Set<Int32> = [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP]
-            return (code, faults.contains(signal) ? address : nil)
+            // Only a fault the kernel raised (si_code > 0) carries an address; a SIGSEGV sent with
+            // kill or raise (a handler re-raising it) has the sender's pid there.
+            return (code, faults.contains(signal) && code > 0 ? address : nil)
         }
         return nil
     }

@@ -42,10 +42,13 @@ extension Recorder {
             }
             let brk = UInt64(bitPattern: try caller.call(SysNr.brk, [0]))
             let actions = try querySignalActions(process, caller: caller, memory: memory)
+            let altStack = try queryAltStack(caller: caller, memory: memory)
             (shadow, shadowLocal) = try takeShadow(caller)
             // The trigger's window-start registers are the ones it resumes with.
             let triggerRegs = try caller.finish(reissue: atEntry)
-            var snapshots = [try snapshot(trigger.tid, pid: process.pid, registers: triggerRegs)]
+            var first = try snapshot(trigger.tid, pid: process.pid, registers: triggerRegs)
+            first.altStack = altStack
+            var snapshots = [first]
             for (tid, status) in others where !status.isTerminal {
                 snapshots.append(try snapshot(tid, pid: process.pid, registers: try t0Registers(tid, status)))
             }
@@ -124,6 +127,19 @@ extension Recorder {
             actions.append(SignalAction(signal: Int32(sig), handler: words[0], flags: words[1], restorer: words[2], mask: words[3]))
         }
         return actions
+    }
+
+    /// The calling thread's alternate signal stack, read with an injected sigaltstack(NULL, &old).
+    /// Only the thread that starts the window is asked (the others are held at stops where an
+    /// injected call would disturb the syscall they are in).
+    func queryAltStack(caller: RemoteCaller, memory: ProcessMemory) throws -> AltStack? {
+        let scratch = (caller.original.rsp &- 4096) & ~0xf
+        guard try caller.call(SysNr.sigaltstack, [0, scratch]) == 0 else { return nil }
+        let raw = try memory.read(scratch, count: 24)
+        let base = raw.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 0, as: UInt64.self) }
+        let flags = raw.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self) }
+        let size = raw.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 16, as: UInt64.self) }
+        return AltStack(base: base, flags: flags, size: size)
     }
 
     /// clone(CLONE_FILES, exit_signal 0): a stopped copy-on-write image of memory as it is now.

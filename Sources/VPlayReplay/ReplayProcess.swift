@@ -104,11 +104,13 @@ struct ReplayProcessBuilder {
             guard let w = try waitForTask(tid), !w.status.isTerminal else { throw TraceError("replay thread \(tid) vanished") }
             let threadCaller = try RemoteCaller(Tracee(tid), syscallInstruction: trampoline, atEntryStop: false)
             try setMask(threadCaller, memory, snapshot.signalMask, scratch: trampoline + 0x200)
+            try setAltStack(threadCaller, memory, snapshot.altStack, scratch: trampoline + 0x280)
             try Tracee(tid).setXstate(snapshot.xstate)
             try Tracee(tid).setRegisters(snapshot.registers)
             threads[snapshot.tid] = ReplayThread(recordedTid: snapshot.tid, realTid: tid)
         }
         try setMask(caller, memory, first.signalMask, scratch: trampoline + 0x200)
+        try setAltStack(caller, memory, first.altStack, scratch: trampoline + 0x280)
         try installSeccomp(caller, memory, scratch: trampoline + 0x300)
         try main.setXstate(first.xstate)
         try main.setRegisters(first.registers)
@@ -173,6 +175,15 @@ struct ReplayProcessBuilder {
     func setMask(_ caller: RemoteCaller, _ memory: ProcessMemory, _ mask: UInt64, scratch: UInt64) throws {
         try memory.write(scratch, bytes(of: [mask]))
         try caller.call(SysNr.rtSigprocmask, [2, scratch, 0, 8])
+    }
+
+    /// Restores a thread's alternate signal stack (SS_ONSTACK is a state, not a setting).
+    func setAltStack(_ caller: RemoteCaller, _ memory: ProcessMemory, _ stack: AltStack?, scratch: UInt64) throws {
+        guard let stack, !stack.disabled else { return }
+        let flags = UInt64(stack.flags & 0x8000_0000)  // keep SS_AUTODISARM only
+        try memory.write(scratch, bytes(of: [stack.base, flags, stack.size]))
+        let r = try caller.call(SysNr.sigaltstack, [scratch, 0])
+        try expect(r == 0, "restore the alternate signal stack at 0x\(hex(stack.base)) (result \(r))")
     }
 
     /// The replayed process may only run calls that change itself; every other call the

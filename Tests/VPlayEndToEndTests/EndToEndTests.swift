@@ -74,6 +74,14 @@ extension EndToEndTests {
                         status: 128 + SIGSEGV, ending: .signal(SIGSEGV))
     }
 
+    @Test("a SIGSEGV handler on a sigaltstack set before the window, re-raising the signal")
+    func alternateSignalStack() throws {
+        let ws = try Workspace("altstack")
+        defer { ws.remove() }
+        try runScenario("altstack", in: ws, status: 128 + SIGSEGV, ending: .signal(SIGSEGV),
+                        options: ["--window", "0.001"], window: 0.001)
+    }
+
     @Test("failed assert on a value from a file: SIGABRT")
     func assertAbort() throws {
         let ws = try Workspace("assert_abort")
