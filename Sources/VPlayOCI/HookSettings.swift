@@ -7,6 +7,9 @@
 //                        relative to the bundle directory; never inside the container's rootfs)
 //   io.vplay.exit-codes  comma-separated exit codes that count as abnormal ends ("3,42")
 //   io.vplay.strict      "1"/"true": fail the container start when recording cannot start
+//   io.vplay.trial       "0"/"false": no trial replay at a crash (the bundle keeps every
+//                        resident page, unverified); default on
+//   io.vplay.trial-time-limit  seconds the trial replay may take (default 30, > 0)
 //
 // Annotations in the state (what the runtime passes on stdin) override those in config.json.
 
@@ -19,7 +22,9 @@ public struct HookSettings: Equatable, Sendable {
         public static let output = "io.vplay.output"
         public static let exitCodes = "io.vplay.exit-codes"
         public static let strict = "io.vplay.strict"
-        public static let all = [record, window, output, exitCodes, strict]
+        public static let trial = "io.vplay.trial"
+        public static let trialTimeLimit = "io.vplay.trial-time-limit"
+        public static let all = [record, window, output, exitCodes, strict, trial, trialTimeLimit]
     }
 
     public static let defaultWindow: Double = 2
@@ -32,6 +37,9 @@ public struct HookSettings: Equatable, Sendable {
     public var outputDirectory: String
     public var exitCodes: [Int32]
     public var strict: Bool
+    /// Run a trial replay at a crash (the partial checkpoint), for at most this many seconds.
+    public var trialReplay = true
+    public var trialTimeLimit: Double = 30
     /// Every annotation of the container (config.json's, overridden by the state's).
     public var annotations: [String: String]
 
@@ -79,6 +87,8 @@ public struct HookSettings: Equatable, Sendable {
         var settings = HookSettings(enabled: true, outputDirectory: defaultOutput, annotations: annotations)
         if let raw = annotations[Key.strict] { settings.strict = try parseBool(raw, key: Key.strict) }
         if let raw = annotations[Key.window] { settings.window = try parseWindow(raw) }
+        if let raw = annotations[Key.trial] { settings.trialReplay = try parseBool(raw, key: Key.trial) }
+        if let raw = annotations[Key.trialTimeLimit] { settings.trialTimeLimit = try parseSeconds(raw, key: Key.trialTimeLimit) }
         if let raw = annotations[Key.exitCodes] { settings.exitCodes = try parseExitCodes(raw) }
         if let raw = annotations[Key.output] {
             let trimmed = raw.trimmingCharacters(in: .whitespaces)
@@ -118,13 +128,16 @@ public struct HookSettings: Equatable, Sendable {
         }
     }
 
-    static func parseWindow(_ raw: String) throws -> Double {
+    static func parseWindow(_ raw: String) throws -> Double { try parseSeconds(raw, key: Key.window) }
+
+    /// A positive number of seconds.
+    static func parseSeconds(_ raw: String, key: String) throws -> Double {
         let trimmed = raw.trimmingCharacters(in: .whitespaces)
         guard let seconds = Double(trimmed), seconds.isFinite else {
-            throw OCIError.invalidAnnotation(key: Key.window, value: raw, reason: "expected a number of seconds, e.g. 2 or 0.5")
+            throw OCIError.invalidAnnotation(key: key, value: raw, reason: "expected a number of seconds, e.g. 2 or 0.5")
         }
         guard seconds > 0 else {
-            throw OCIError.invalidAnnotation(key: Key.window, value: raw, reason: "must be greater than 0")
+            throw OCIError.invalidAnnotation(key: key, value: raw, reason: "must be greater than 0")
         }
         return seconds
     }

@@ -18,6 +18,8 @@ struct Monitor: ParsableCommand {
     @Option var output: String
     @Option var window: Double = 2
     @Option(name: .customLong("exit-code")) var exitCodes: [Int32] = []
+    @Option(name: .customLong("trial-time-limit")) var trialTimeLimit: Double = 30
+    @Flag(name: .customLong("no-trial-replay")) var noTrialReplay = false
     @Option(name: .customLong("annotation")) var annotations: [String] = []
     @Option(name: .customLong("ready-fd")) var readyFD: Int32 = -1
 
@@ -29,6 +31,8 @@ struct Monitor: ParsableCommand {
         options.window = window
         options.outputDirectory = output
         options.exitCodes = Set(exitCodes)
+        options.trialReplay = !noTrialReplay
+        options.trialTimeLimit = trialTimeLimit
         options.bundlePrefix = id
         // The manifest's container record: every annotation, plus id and bundle.
         var container = ["id": id, "bundle": bundle]

@@ -47,6 +47,8 @@ enum StartHook {
         var args = ["/proc/self/exe", "monitor", "--pid", String(pid), "--id", state.id, "--bundle", state.bundle,
                     "--output", settings.outputDirectory, "--window", String(settings.window), "--ready-fd", String(ready[1])]
         for code in settings.exitCodes { args += ["--exit-code", String(code)] }
+        args += ["--trial-time-limit", String(settings.trialTimeLimit)]
+        if !settings.trialReplay { args.append("--no-trial-replay") }
         for (key, value) in settings.annotations.sorted(by: { $0.key < $1.key }) where key != "id" && key != "bundle" {
             args += ["--annotation", "\(key)=\(value)"]
         }

@@ -27,6 +27,18 @@ struct HookSettingsTests {
         #expect(s.strict == false)
     }
 
+    @Test("io.vplay.trial and io.vplay.trial-time-limit: trial replay on, 30 s, unless set")
+    func trialSettings() throws {
+        let d = try settings(["io.vplay.record": "1"])
+        #expect(d.trialReplay && d.trialTimeLimit == 30)
+        let s = try settings(["io.vplay.record": "1", "io.vplay.trial": "0", "io.vplay.trial-time-limit": "5.5"])
+        #expect(s.trialReplay == false && s.trialTimeLimit == 5.5)
+        for bad in ["0", "-3", "soon", "inf"] {
+            #expect(throws: OCIError.self, "\(bad)") { try settings(["io.vplay.record": "1", "io.vplay.trial-time-limit": bad]) }
+        }
+        #expect(throws: OCIError.self) { try settings(["io.vplay.record": "1", "io.vplay.trial": "maybe"]) }
+    }
+
     @Test("io.vplay.record enables recording unless absent, 0 or false")
     func enabled() throws {
         for value in ["1", "true", "yes", "TRUE", "on", "anything"] {
