@@ -35,6 +35,11 @@ struct FileLogHandler: LogHandler {
         appendLine("\(stamp) \(level) \(label)[\(getpid())]: \(message)\(meta.isEmpty ? "" : " " + meta)\n")
     }
 
+    func log(event: Logging.LogEvent) {
+        log(level: event.level, message: event.message, metadata: event.metadata, source: event.source,
+            file: event.file, function: event.function, line: event.line)
+    }
+
     func appendLine(_ line: String) {
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return }
