@@ -15,6 +15,7 @@
 #include <linux/userfaultfd.h>
 #include <poll.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <sys/ioctl.h>
 
 long vp_ptrace(int request, pid_t pid, unsigned long addr, unsigned long data) {
@@ -243,4 +244,32 @@ int vp_uffd_next_fault(int fd, int timeout_ms, uint64_t *address) {
 int vp_limit_cpu(pid_t pid, int seconds) {
     struct rlimit limit = {.rlim_cur = (rlim_t)seconds, .rlim_max = (rlim_t)seconds + 1};
     return prlimit(pid, RLIMIT_CPU, &limit, NULL) == -1 ? -errno : 0;
+}
+
+static void vp_ignore_alarm(int sig) { (void)sig; }
+
+int vp_interrupt_after(int ms) {
+    static __thread timer_t timer;
+    static __thread int created = 0;
+    if (!created) {
+        if (ms <= 0) return 0;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = vp_ignore_alarm;  // no SA_RESTART: the blocking call returns EINTR
+        if (sigaction(SIGALRM, &sa, NULL) == -1) return -errno;
+        struct sigevent ev;
+        memset(&ev, 0, sizeof ev);
+        ev.sigev_notify = SIGEV_THREAD_ID;
+        ev.sigev_signo = SIGALRM;
+        ev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+        if (timer_create(CLOCK_MONOTONIC, &ev, &timer) == -1) return -errno;
+        created = 1;
+    }
+    struct itimerspec when;
+    memset(&when, 0, sizeof when);
+    if (ms > 0) {
+        when.it_value.tv_sec = ms / 1000;
+        when.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
+    }
+    return timer_settime(timer, 0, &when, NULL) == -1 ? -errno : 0;
 }

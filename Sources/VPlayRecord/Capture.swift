@@ -22,6 +22,9 @@ extension Recorder {
         let endTime = monotonicNanos() &- base.startNanos
         log.append(.processEnd(tid: crashTid, time: endTime, status: status))
 
+        // Every thread must be stopped for its registers (and stack) to be read: the others may
+        // still be running, or on their way to their exit stops. Their stops are handled later.
+        _ = try? stopOtherThreads(process, except: endingThread.tid)
         let crashThreads = crashSnapshots(process, first: crashTid)
         let crashRegs = crashThreads.first?.registers ?? Registers()
         let siginfo = lastSiginfo(log, tid: crashTid, signal: signal)

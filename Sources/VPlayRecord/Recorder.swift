@@ -122,10 +122,14 @@ public final class Recorder {
             let next: (Int32, WaitStatus)
             if !deferred.isEmpty {
                 next = deferred.removeFirst()
-            } else if let w = try waitForTask(-1) {
-                next = (w.tid, w.status)
             } else {
-                return
+                switch try waitForNextStop() {
+                case .stop(let tid, let status): next = (tid, status)
+                case .timeToRotate:
+                    requestOverdueRotations()
+                    continue
+                case .noTasks: return
+                }
             }
             do {
                 try handle(tid: next.0, status: next.1)
@@ -180,6 +184,7 @@ public final class Recorder {
             if thread.isNew {
                 try firstStop(thread)
             } else {
+                try rotateIfRequested(thread)
                 try resume(thread)
             }
         case .event:
@@ -237,6 +242,68 @@ public final class Recorder {
         thread.lastEntry = entry
         append(entry, to: process)
         try resume(thread)
+    }
+
+    // MARK: windows of processes that make no syscalls
+
+    enum NextStop {
+        case stop(Int32, WaitStatus)
+        /// A window is due in a process whose threads run without making syscalls.
+        case timeToRotate
+        case noTasks
+    }
+
+    /// The next stop of any tracee; when a window falls due first, a timer interrupts the wait.
+    func waitForNextStop() throws -> NextStop {
+        let timeout = nextRotationMilliseconds()
+        if let timeout { _ = vp_interrupt_after(timeout) }
+        defer { if timeout != nil { _ = vp_interrupt_after(0) } }
+        var status: Int32 = 0
+        while true {
+            let r = waitpid(-1, &status, 0x40000000)  // __WALL
+            if r > 0 { return .stop(r, WaitStatus(raw: status)) }
+            let e = vp_errno()
+            if e == EINTR {
+                if timeout != nil { return .timeToRotate }
+                continue
+            }
+            if e == ECHILD { return .noTasks }
+            throw KernelError("waitpid", pid: -1, errno: e)
+        }
+    }
+
+    /// Milliseconds until the first window falls due in a process with a thread running user
+    /// code (the others start their windows at their next syscall); nil when there is none.
+    func nextRotationMilliseconds() -> Int32? {
+        var earliest: Double?
+        let now = monotonicNanos()
+        for process in processes.values where process.rotationRequested == nil && !process.captured {
+            guard let window = process.current, userModeThread(process) != nil else { continue }
+            let due = Double(window.startNanos) / 1e9 + options.window - Double(now) / 1e9
+            earliest = min(earliest ?? due, due)
+        }
+        return earliest.map { Int32(max(5, min(60_000, $0 * 1000))) }
+    }
+
+    func userModeThread(_ process: TracedProcess) -> TracedThread? {
+        process.threads.lazy.compactMap { self.threads[$0] }.first { $0.running && $0.currentSyscall == nil && !$0.isNew }
+    }
+
+    /// Interrupts one user-mode thread of each process whose window is overdue.
+    func requestOverdueRotations() {
+        for process in processes.values where process.rotationRequested == nil && !process.captured {
+            guard let window = process.current, shouldRotate(process, window), let thread = userModeThread(process) else { continue }
+            if (try? Tracee(thread.tid).interrupt()) != nil { process.rotationRequested = thread.tid }
+        }
+    }
+
+    /// The interrupt asked for by `requestOverdueRotations` arrived: start the window here,
+    /// unless the thread went into a syscall meanwhile (that entry starts it) or one began since.
+    func rotateIfRequested(_ thread: TracedThread) throws {
+        guard let process = processes[thread.pid], process.rotationRequested == thread.tid else { return }
+        process.rotationRequested = nil
+        guard thread.currentSyscall == nil, let window = process.current, shouldRotate(process, window) else { return }
+        _ = try startWindow(process, trigger: thread, atEntry: false, reason: "rotation")
     }
 
     func isExitOrExec(_ n: Int32) -> Bool { n == 60 || n == 231 || n == 59 || n == 322 }

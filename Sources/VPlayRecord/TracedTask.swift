@@ -73,6 +73,9 @@ final class TracedProcess {
     var sharesParentMemory = false
     var captured = false
     var warnings: [String] = []
+    /// A thread interrupted (PTRACE_INTERRUPT) so that an overdue window can start while the
+    /// process makes no syscalls.
+    var rotationRequested: Int32?
 
     init(pid: Int32, program: String, argv: [String]) {
         self.pid = pid

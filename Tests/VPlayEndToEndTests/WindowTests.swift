@@ -48,3 +48,21 @@ extension EndToEndTests {
                 "the 20 s bundle logs \(s20) syscalls vs \(s6) for 6 s: the window is not bounded")
     }
 }
+
+extension EndToEndTests {
+    /// A process computing for seconds without one syscall: the recorder interrupts it when a
+    /// window falls due, so the bundle's window starts within the last two windows and the
+    /// trial replay reruns only that, not the whole computation.
+    @Test("seconds of computation without syscalls: windows still rotate (by interrupting the process)")
+    func rotationWithoutSyscalls() throws {
+        let ws = try Workspace("cpu_bound")
+        defer { ws.remove() }
+        let outcome = try runScenario("cpu_bound", in: ws, arguments: ["4"], status: 128 + SIGSEGV,
+                                      ending: .signal(SIGSEGV), options: ["--window", "1"], window: 1, nativeRun: false)
+        let m = try #require(outcome.manifests.first)
+        #expect(m["window.startReason"]?.string == "rotation", "the window must start at a rotation, not at exec: \(m.brief)")
+        let duration = m["window.duration"]?.double ?? .infinity
+        #expect(duration <= 2 + 1, "the log must cover at most two 1 s windows (+1 s slack), covers \(duration) s")
+        #expect((m["trial.seconds"]?.double ?? .infinity) < 3 + 1, "the trial replay reruns at most the window: \(m["trial"].map { "\($0)" } ?? "")")
+    }
+}

@@ -75,6 +75,11 @@ int vp_uffd_next_fault(int fd, int timeout_ms, uint64_t *address);
 // RLIMIT_CPU of another process, soft and hard: the kernel kills it past `seconds`.
 int vp_limit_cpu(pid_t pid, int seconds);
 
+// Interrupts the calling thread's blocking call (waitpid) with SIGALRM after `ms`
+// milliseconds; 0 disarms. The first call installs a handler that does nothing, without
+// SA_RESTART, so the call fails with EINTR. Returns 0 or -errno.
+int vp_interrupt_after(int ms);
+
 // errno accessor (errno is a macro in glibc).
 int vp_errno(void);
 
