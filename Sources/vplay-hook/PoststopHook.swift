@@ -17,8 +17,8 @@ enum PoststopHook {
         if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
            let monitor = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
             let deadline = Date().addingTimeInterval(monitorTimeout)
-            while kill(monitor, 0) == 0 && Date() < deadline { usleep(20_000) }
-            if kill(monitor, 0) == 0 {
+            while isRunning(monitor) && Date() < deadline { usleep(20_000) }
+            if isRunning(monitor) {
                 log.warning("container \(state.id): monitor \(monitor) still running after \(Int(monitorTimeout)) s; leaving it")
             }
         }
@@ -31,5 +31,15 @@ enum PoststopHook {
         }
         try? FileManager.default.removeItem(atPath: list)
         try? FileManager.default.removeItem(atPath: pidFile)
+    }
+
+    /// Alive and not a zombie. The monitor is reparented to runc (a child subreaper), which
+    /// does not reap while it waits for this hook: a finished monitor stays a zombie until then.
+    static func isRunning(_ pid: Int32) -> Bool {
+        guard kill(pid, 0) == 0 else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(after: close)...].split(separator: " ").first
+        return state != "Z" && state != "X"
     }
 }
