@@ -23,13 +23,16 @@ struct ThreadJSON: Codable {
     var xstate: Data
     var signalMask: UInt64
     var altStack: AltStack?
+    var clearChildTid: UInt64?
 
     init(_ t: ThreadSnapshot) {
         (tid, registers, xstate, signalMask, altStack) = (t.tid, t.registers, Data(t.xstate), t.signalMask, t.altStack)
+        clearChildTid = t.clearChildTid
     }
 
     var snapshot: ThreadSnapshot {
-        ThreadSnapshot(tid: tid, registers: registers, xstate: [UInt8](xstate), signalMask: signalMask, altStack: altStack)
+        ThreadSnapshot(tid: tid, registers: registers, xstate: [UInt8](xstate), signalMask: signalMask, altStack: altStack,
+                       clearChildTid: clearChildTid)
     }
 }
 

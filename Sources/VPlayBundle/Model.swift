@@ -54,12 +54,18 @@ public struct ThreadSnapshot: Codable, Equatable, Sendable {
     public var signalMask: UInt64
     /// The alternate signal stack (sigaltstack), when it was read; handlers with SA_ONSTACK run there.
     public var altStack: AltStack?
-    public init(tid: Int32, registers: Registers, xstate: [UInt8], signalMask: UInt64, altStack: AltStack? = nil) {
+    /// The thread's clear_child_tid address (CLONE_CHILD_CLEARTID, set_tid_address): the kernel
+    /// writes 0 there and wakes a futex when the thread exits, which is how pthread_join learns
+    /// of the exit. Nil when unknown (the thread predates the recording) or not set.
+    public var clearChildTid: UInt64?
+    public init(tid: Int32, registers: Registers, xstate: [UInt8], signalMask: UInt64, altStack: AltStack? = nil,
+                clearChildTid: UInt64? = nil) {
         self.tid = tid
         self.registers = registers
         self.xstate = xstate
         self.signalMask = signalMask
         self.altStack = altStack
+        self.clearChildTid = clearChildTid
     }
 }
 

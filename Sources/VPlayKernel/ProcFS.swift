@@ -5,6 +5,18 @@ import VPlayBundle
 /// Parsers for /proc files.
 public enum ProcFS {
     /// Reads a whole /proc file: they are generated a page at a time, so read until EOF.
+    /// Fails unless /proc belongs to this process's PID namespace. Inside `unshare -fp` without
+    /// a /proc of its own, wait() reports pids that /proc does not know (or knows as other
+    /// processes), and every /proc/PID access would read the wrong task.
+    public static func requireOwnPIDNamespace(root: String = "/proc") throws {
+        let own = getpid()
+        let seen = (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(root)/self")).flatMap { Int32($0) }
+        guard seen != own else { return }
+        let what = seen.map { "it calls this process \($0)" } ?? "it has no entry for this process"
+        throw TraceError("\(root) belongs to another PID namespace (this process is pid \(own) in its own namespace; \(what)): "
+                         + "mount a /proc of this namespace, for example with `unshare --fork --pid --mount-proc`")
+    }
+
     public static func readText(_ path: String) throws -> String {
         String(decoding: try readBytes(path), as: UTF8.self)
     }

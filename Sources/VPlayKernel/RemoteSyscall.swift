@@ -104,6 +104,6 @@ public final class RemoteCaller {
 public enum SysNr {
     public static let read = 0, mmap = 9, mprotect = 10, munmap = 11, brk = 12, rtSigaction = 13
     public static let rtSigprocmask = 14, clone = 56, wait4 = 61, prctl = 157, archPrctl = 158
-    public static let seccomp = 317, sigaltstack = 131, tgkill = 234, close = 3, userfaultfd = 323
+    public static let seccomp = 317, sigaltstack = 131, tgkill = 234, close = 3, userfaultfd = 323, closeRange = 436, setTidAddress = 218
 }
 

@@ -4,6 +4,7 @@ import Glibc
 import Logging
 import VPlayBundle
 import VPlayKernel
+import VPlayReplay
 import VPlaySyscalls
 
 /// Records a command and every process it starts; writes a bundle for each abnormal end.
@@ -25,6 +26,7 @@ public final class Recorder {
     /// Called with each bundle path as soon as it is written.
     public var onBundle: ((WrittenBundle) -> Void)?
 
+    static let groupStopSignals: Set<Int32> = [SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU]
     static let traceOptions: PtraceOptions = [.traceSysGood, .traceFork, .traceVfork, .traceClone, .traceExec, .traceExit]
 
     public init(options: RecordOptions, logger: Logger) {
@@ -36,6 +38,7 @@ public final class Recorder {
     /// (exit code, or 128+N when killed by signal N).
     public func run() throws -> Int32 {
         guard let first = options.command.first else { throw TraceError("no command given") }
+        try ProcFS.requireOwnPIDNamespace()
         guard let resolved = Recorder.resolveExecutable(first) else {
             throw TraceError("\(first): command not found")
         }
@@ -76,6 +79,7 @@ public final class Recorder {
     /// next exec on, with everything it starts, until all of it has ended. `attached` is called
     /// once every thread is seized. Returns the process's exit status as a shell reports it.
     public func attach(pid: Int32, attached: () -> Void) throws -> Int32 {
+        try ProcFS.requireOwnPIDNamespace()
         if let cpu = options.cpu { _ = vp_pin_cpu(0, cpu) }
         rootPid = pid
         let process = TracedProcess(pid: pid, program: ProcFS.executable(pid), argv: ProcFS.commandLine(pid))
@@ -180,9 +184,14 @@ public final class Recorder {
         case .event(.exit, _):
             let exitStatus = Int32(truncatingIfNeeded: try tracee.eventMessage())
             try exitEvent(thread, status: exitStatus)
-        case .event(.stop, _):
+        case .event(.stop, let sig):
             if thread.isNew {
                 try firstStop(thread)
+            } else if Recorder.groupStopSignals.contains(sig) {
+                // A group stop (SIGSTOP, SIGTSTP, ... to the process): the task must stay
+                // stopped until SIGCONT. PTRACE_LISTEN keeps it so, and reports the SIGCONT.
+                try tracee.listen()
+                thread.running = true
             } else {
                 try rotateIfRequested(thread)
                 try resume(thread)
@@ -329,6 +338,7 @@ public final class Recorder {
             try tracee.setRegisters(regs)
             thread.cancelResult = nil
         }
+        if number == Recorder.setTidAddress { thread.clearChildTid = regs.syscallArgs[0] == 0 ? nil : regs.syscallArgs[0] }
         guard let window = process.current else { return try resume(thread) }
         let writes = collectWrites(process, number: number, args: regs.syscallArgs, result: regs.result)
         append(.syscallExit(tid: thread.tid, time: now(window), number: number, result: regs.result, writes: writes),
@@ -475,6 +485,7 @@ public final class Recorder {
         guard threads[child] == nil, !shadows.contains(child) else { return }
         let tgid = Recorder.threadGroup(of: child) ?? child
         let thread = TracedThread(tid: child, pid: tgid, isNew: true)
+        thread.clearChildTid = clearChildTid(ofChildOf: parent)
         threads[child] = thread
         if tgid == parent.pid, let process = processes[tgid] {
             process.threads.append(child)
@@ -492,6 +503,16 @@ public final class Recorder {
         }
         if let early = earlyStops.removeValue(forKey: child) { deferred.append((child, early)) }
     }
+
+    /// The child_tid a clone/clone3 with CLONE_CHILD_CLEARTID gave the new task, read from
+    /// the parent's logged entry.
+    func clearChildTid(ofChildOf parent: TracedThread) -> UInt64? {
+        guard case .syscallEntry(_, _, let number, let args, _) = parent.lastEntry,
+              let memory = try? processes[parent.pid]?.memoryAccess() else { return nil }
+        return SyscallTable.childClearTid(number: Int(number), args: args, memory: MemoryReaderAdapter(memory))
+    }
+
+    static let setTidAddress = Int32(SyscallTable.number("set_tid_address") ?? -1)
 
     static func threadGroup(of tid: Int32) -> Int32? {
         guard let s = try? ProcFS.status("/proc/\(tid)/status"), let tgid = s["Tgid"] else { return nil }
@@ -525,6 +546,7 @@ public final class Recorder {
         process.program = ProcFS.executable(process.pid)
         process.argv = ProcFS.commandLine(process.pid)
         process.awaitingExecWindow = true
+        thread.clearChildTid = nil  // exec releases the old memory and forgets it
         thread.currentSyscall = 59
         try resume(thread)
     }
@@ -571,13 +593,6 @@ public final class Recorder {
             logger.error("could not write a bundle for process \(process.pid) (\(process.program)): \(error)")
         }
     }
-}
-
-/// Adapts ProcessMemory to the syscall table's reader protocol.
-struct MemoryReaderAdapter: TraceeMemoryReader {
-    let memory: ProcessMemory
-    init(_ memory: ProcessMemory) { self.memory = memory }
-    func read(address: UInt64, count: Int) throws -> [UInt8] { try memory.read(address, count: count) }
 }
 
 /// Splits a run into its pages that are not all zero (replay maps zero-filled memory).

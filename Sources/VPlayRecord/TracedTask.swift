@@ -23,6 +23,8 @@ final class TracedThread {
     lazy var cpuClock: ThreadCPUClock? = ThreadCPUClock(tid: tid)
     /// Still waiting for its first stop after creation.
     var isNew: Bool
+    /// Where the kernel clears the tid when the thread exits (nil: not known).
+    var clearChildTid: UInt64?
 
     init(tid: Int32, pid: Int32, isNew: Bool) {
         self.tid = tid

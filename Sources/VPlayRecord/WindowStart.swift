@@ -109,7 +109,7 @@ extension Recorder {
     func snapshot(_ tid: Int32, pid: Int32, registers: Registers) throws -> ThreadSnapshot {
         let status = try ProcFS.status("/proc/\(pid)/task/\(tid)/status")
         return ThreadSnapshot(tid: tid, registers: registers, xstate: try Tracee(tid).xstate(),
-                              signalMask: ProcFS.hexField(status, "SigBlk"))
+                              signalMask: ProcFS.hexField(status, "SigBlk"), clearChildTid: threads[tid]?.clearChildTid)
     }
 
     /// Dispositions of every caught or ignored signal, read with injected rt_sigaction calls.
@@ -142,10 +142,13 @@ extension Recorder {
         return AltStack(base: base, flags: flags, size: size)
     }
 
-    /// clone(CLONE_FILES, exit_signal 0): a stopped copy-on-write image of memory as it is now.
+    /// clone(flags 0, exit_signal 0): a stopped copy-on-write image of memory as it is now.
+    /// Not CLONE_FILES: a shared descriptor table would outlive the program in the shadow and
+    /// keep its pipes, sockets and listening sockets open (a crashed server's clients would
+    /// connect and block). The shadow gets its own copy, which `parkShadow` closes.
     /// Returns the shadow's pid as the tracer sees it and as its parent sees it.
     func takeShadow(_ caller: RemoteCaller) throws -> (Int32, Int32) {
-        let r = try caller.call(SysNr.clone, [0x400, 0, 0, 0, 0])
+        let r = try caller.call(SysNr.clone, [0, 0, 0, 0, 0])
         guard r > 0 else { throw KernelError("injected clone (window snapshot)", pid: caller.tracee.tid, errno: Int32(-r)) }
         // clone returns the pid in the tracee's namespace; the clone event has ours.
         guard let shadow = caller.newChildren.last else { throw TraceError("injected clone in \(caller.tracee.tid) reported no child") }
@@ -163,14 +166,21 @@ extension Recorder {
         return (shadow, Int32(r))
     }
 
-    /// Should the recorder die, a tracee leaves its stop and runs: a shadow would then run the
-    /// program a second time. Park it in pause() with every signal blocked, so that it only
-    /// waits (for SIGKILL) if that happens. Its memory stays as it was (the scratch words are
-    /// below the stack pointer, dead in the program and already used by the window start).
+    /// A shadow holds nothing but memory, and nothing of vplay's outlives it: its descriptors
+    /// are closed, and PTRACE_O_EXITKILL (on shadows only, never on the program's tasks) kills
+    /// it should the recorder die. Should a tracee still leave its stop, it would run the
+    /// program a second time: it is parked in pause() with every signal blocked, so that it
+    /// only waits for SIGKILL. Its memory stays as it was (the scratch words are below the
+    /// stack pointer, dead in the program and already used by the window start).
     func parkShadow(_ shadow: Int32, syscallInstruction: UInt64, scratch: UInt64) throws {
+        try Tracee(shadow).setOptions(Recorder.traceOptions.union(.exitKill))
         let memory = try ProcessMemory(pid: shadow)
         try memory.write(scratch, [UInt8](repeating: 0xff, count: 8))
         let caller = try RemoteCaller(Tracee(shadow), syscallInstruction: syscallInstruction, atEntryStop: false)
+        let closed = try caller.call(SysNr.closeRange, [0, UInt64(UInt32.max), 0])
+        guard closed == 0 else {
+            throw KernelError("injected close_range in shadow", pid: shadow, errno: Int32(-closed))
+        }
         try caller.call(SysNr.rtSigprocmask, [2, scratch, 0, 8])
         var parked = caller.original
         parked.rip = syscallInstruction

@@ -4,6 +4,13 @@ import VPlayBundle
 import VPlayKernel
 import VPlaySyscalls
 
+/// Adapts ProcessMemory to the syscall table's reader protocol (recorder and replayer).
+public struct MemoryReaderAdapter: TraceeMemoryReader {
+    let memory: ProcessMemory
+    public init(_ memory: ProcessMemory) { self.memory = memory }
+    public func read(address: UInt64, count: Int) throws -> [UInt8] { try memory.read(address, count: count) }
+}
+
 /// A replay thread: the recorded tid it plays and the real task that plays it.
 public final class ReplayThread {
     public let recordedTid: Int32
@@ -19,6 +26,8 @@ public final class ReplayThread {
     /// Where the thread's next asynchronous signal arrived (CPU time, memory fingerprint).
     var asyncPoint: (cpuNanos: UInt64, ranges: [UInt64], fingerprint: UInt64)?
     public internal(set) var exited = false
+    /// Where the kernel clears the tid when the thread exits (pthread_join waits on it).
+    var clearChildTid: UInt64?
     /// Inside a syscall (entered, not yet returned): it cannot be single-stepped.
     public var inSyscall: Bool { pending != nil }
 
@@ -95,9 +104,15 @@ struct ReplayProcessBuilder {
         try restoreSignalActions(caller, memory, scratch: trampoline + 0x100)
         try expect(caller.call(SysNr.prctl, [26, 2]) == 0, "enable rdtsc trapping (PR_SET_TSC)")
         var threads: [Int32: ReplayThread] = [:]
-        guard let first = bundle.state.threads.first else { throw TraceError("bundle holds no thread state") }
+        // The replay's own first task plays the recorded thread-group leader, whose exit (and
+        // clearing of its tid) is the process's; the others become threads of it.
+        let snapshots = bundle.state.threads
+        guard let first = snapshots.first(where: { $0.tid == bundle.manifest.process.pid }) ?? snapshots.first else {
+            throw TraceError("bundle holds no thread state")
+        }
         threads[first.tid] = ReplayThread(recordedTid: first.tid, realTid: pid)
-        for snapshot in bundle.state.threads.dropFirst() {
+        threads[first.tid]?.clearChildTid = first.clearChildTid
+        for snapshot in snapshots where snapshot.tid != first.tid {
             let r = try caller.call(SysNr.clone, [ReplayProcessBuilder.threadCloneFlags, 0, 0, 0, 0])
             guard r > 0 else { throw TraceError("could not create replay thread for \(snapshot.tid): errno \(-r)") }
             let tid = Int32(r)
@@ -105,12 +120,15 @@ struct ReplayProcessBuilder {
             let threadCaller = try RemoteCaller(Tracee(tid), syscallInstruction: trampoline, atEntryStop: false)
             try setMask(threadCaller, memory, snapshot.signalMask, scratch: trampoline + 0x200)
             try setAltStack(threadCaller, memory, snapshot.altStack, scratch: trampoline + 0x280)
+            if let address = snapshot.clearChildTid { try threadCaller.call(SysNr.setTidAddress, [address]) }
             try Tracee(tid).setXstate(snapshot.xstate)
             try Tracee(tid).setRegisters(snapshot.registers)
             threads[snapshot.tid] = ReplayThread(recordedTid: snapshot.tid, realTid: tid)
+            threads[snapshot.tid]?.clearChildTid = snapshot.clearChildTid
         }
         try setMask(caller, memory, first.signalMask, scratch: trampoline + 0x200)
         try setAltStack(caller, memory, first.altStack, scratch: trampoline + 0x280)
+        if let address = first.clearChildTid { try caller.call(SysNr.setTidAddress, [address]) }
         try installSeccomp(caller, memory, scratch: trampoline + 0x300)
         try main.setXstate(first.xstate)
         try main.setRegisters(first.registers)

@@ -60,6 +60,8 @@ public final class Replayer {
     var memory: ProcessMemory?
     /// The log event being replayed.
     public private(set) var index = 0
+    /// Threads that entered exit but have not really exited yet (see `settleExits`).
+    var exiting: [ReplayThread] = []
     /// A debugger taking part, if any.
     public weak var observer: ReplayObserver?
     var syscalls = 0
@@ -196,6 +198,8 @@ public final class Replayer {
     // MARK: stepping
 
     func step(_ event: LogEvent) throws {
+        logger.trace("replaying event \(index): \(event)")
+        try settleExits(before: event)
         switch event {
         case .syscallEntry(let tid, _, let number, let args, _):
             try enter(try thread(tid), number: number, args: args)
@@ -304,7 +308,7 @@ public final class Replayer {
         }
         syscalls += 1
         var call = PendingCall(number: number, args: args, emulated: true)
-        switch spec?.policy ?? .unsupported("unknown syscall") {
+        switch SyscallTable.replayPolicy(Int(number), recordedResult: recordedResult(of: t.recordedTid, number: number)) {
         case .emulate:
             break
         case .reexecute:
@@ -325,12 +329,38 @@ public final class Replayer {
         }
         try t.tracee.setRegisters(regs)
         t.pending = call
-        if !call.emulated && (number == 60 || number == 231) { try let_exit(t) }
+        if !call.emulated && (number == 60 || number == 231) {
+            if number == 60, t.clearChildTid != nil, t.realTid != pid { exiting.append(t) } else { try let_exit(t) }
+        }
     }
+
+    /// When an exiting thread's kernel-side end (clearing its tid, waking joiners) happens is
+    /// not in the log: it comes some time after its exit entry. A joiner that saw the tid
+    /// still set waits on it: its next call is a futex on that address, and then the exit must
+    /// not complete before the joiner has read the tid. Any other event of another thread
+    /// completes the exit first (that thread may have seen the tid cleared).
+    func settleExits(before event: LogEvent) throws {
+        guard !exiting.isEmpty else { return }
+        var waiting: [ReplayThread] = []
+        for t in exiting {
+            if event.tid != t.recordedTid, case .syscallEntry(_, _, let n, let args, _) = event,
+               n == Replayer.futex, args.first == t.clearChildTid {
+                waiting.append(t)
+            } else {
+                try let_exit(t)
+            }
+        }
+        exiting = waiting
+    }
+
+    static let futex = Int32(SyscallTable.number("futex") ?? -1)
 
     /// A thread that calls exit really exits now, so the kernel clears its tid for joiners.
     func let_exit(_ t: ReplayThread) throws {
         if t.realTid == pid { return }  // the group leader's exit is the process end; handled there
+        // The kernel's clearing of the tid cannot fault a missing page in while the thread
+        // exits (userfaultfd refuses exiting tasks): serve that page first.
+        if let address = t.clearChildTid { _ = try pageServer?.populate(address, count: 4) }
         while !t.exited {
             if case .exiting = try advance(t) { continue }
         }
@@ -369,7 +399,7 @@ public final class Replayer {
         if call.args.count == 6, number != 15 { (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9) = (call.args[0], call.args[1], call.args[2], call.args[3], call.args[4], call.args[5]) }
         // A cancelled call has orig_rax -1; put the number back so the kernel's restart logic
         // (for -ERESTART* results when a signal follows) sees the call as the recording did.
-        if call.emulated { regs.origRax = UInt64(number) }
+        if call.emulated { regs.origRax = UInt64(bitPattern: Int64(number)) }
         if RestartErrno.isInterrupted(regs), !nextEventIsSignal(for: t.recordedTid) {
             regs = RestartErrno.restarted(regs)
         }
@@ -463,7 +493,11 @@ public final class Replayer {
         parent.atExitStop = true
         let real = Int32(regs.result)
         guard let w = try waitForTask(real), !w.status.isTerminal else { throw Divergence("replayed thread \(real) vanished") }
-        threads[child] = ReplayThread(recordedTid: child, realTid: real)
+        let thread = ReplayThread(recordedTid: child, realTid: real)
+        if let memory, let call = parent.pending {
+            thread.clearChildTid = SyscallTable.childClearTid(number: Int(call.number), args: call.args, memory: MemoryReaderAdapter(memory))
+        }
+        threads[child] = thread
     }
 
     // MARK: signals

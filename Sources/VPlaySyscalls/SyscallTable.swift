@@ -29,6 +29,35 @@ public enum SyscallTable {
         return SyscallSpec(number: number, name: name, args: [], policy: .unsupported(unknownWrites(name)))
     }
 
+    /// How replay handles a call that returned `result` when recorded. A call the kernel does
+    /// not implement (any number outside the ABI, `syscall(-1)`) did nothing but return ENOSYS,
+    /// and a failed exec changed nothing: both are answered from the log like any other call.
+    public static func replayPolicy(_ number: Int, recordedResult result: Int64?) -> ReplayPolicy {
+        if result == -Errno.ENOSYS { return .emulate }
+        guard let spec = spec(number) else { return .unsupported("not an x86_64 system call") }
+        if spec.policy == .exec, let result, result < 0, result > -4096 { return .emulate }
+        return spec.policy
+    }
+
+    /// The clear_child_tid a clone/clone3 call gives the task it creates (CLONE_CHILD_CLEARTID
+    /// with a child_tid): where the kernel writes 0 and wakes a futex when that task exits.
+    /// Nil for fork/vfork, other calls, or when clone3's arguments cannot be read.
+    public static func childClearTid(number: Int, args: [UInt64], memory: TraceeMemoryReader) -> UInt64? {
+        let clearTid: UInt64 = 0x200000  // CLONE_CHILD_CLEARTID
+        switch name(number) {
+        case "clone":
+            return args.count > 3 && args[0] & clearTid != 0 && args[3] != 0 ? args[3] : nil
+        case "clone3":
+            // struct clone_args: flags at offset 0, child_tid at offset 16.
+            guard let first = args.first, let raw = try? memory.read(address: first, count: 24), raw.count == 24 else { return nil }
+            let flags = raw.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 0, as: UInt64.self) }
+            let childTid = raw.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 16, as: UInt64.self) }
+            return flags & clearTid != 0 && childTid != 0 ? childTid : nil
+        default:
+            return nil
+        }
+    }
+
     /// Name for any number ("syscall_NNN" when unknown), used in errors.
     public static func name(_ number: Int) -> String {
         knownName(number) ?? "syscall_\(number)"

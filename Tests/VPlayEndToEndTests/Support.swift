@@ -69,24 +69,37 @@ func runProcess(
     _ executable: String, _ arguments: [String], cwd: String? = nil,
     environment: [String: String] = [:], timeout: Double
 ) throws -> ProcessResult {
-    let command = [executable] + arguments
-    let outDir = try makeTempDirectory(prefix: "vplay-e2e-out")
-    defer { try? FileManager.default.removeItem(atPath: outDir) }
-    let outPath = outDir + "/stdout", errPath = outDir + "/stderr"
+    try SpawnedProcess(executable, arguments, cwd: cwd, environment: environment).wait(timeout: timeout)
+}
 
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    var argv = command
-    if let cwd {
-        if let addChdir {
-            _ = addChdir(&actions, cwd)
-        } else {
-            argv = ["/usr/bin/env", "-C", cwd] + command  // env execs the command: same pid
-        }
+/// A process started in its own process group, with stdout and stderr going to temp files;
+/// `wait` collects it (and kills its group on timeout). For tests that act while it runs.
+final class SpawnedProcess {
+    let command: [String]
+    let pid: pid_t
+    let start: Date
+    private let outDir: String
+    private var result: ProcessResult?
+
+    init(_ executable: String, _ arguments: [String], cwd: String? = nil,
+         environment: [String: String] = [:]) throws {
+        let command = [executable] + arguments
+        let outDir = try makeTempDirectory(prefix: "vplay-e2e-out")
+        let outPath = outDir + "/stdout", errPath = outDir + "/stderr"
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        var argv = command
+        if let cwd {
+            if let addChdir {
+                _ = addChdir(&actions, cwd)
+            } else {
+                argv = ["/usr/bin/env", "-C", cwd] + command  // env execs the command: same pid
+            }
     }
 
     var attr = posix_spawnattr_t()
@@ -115,37 +128,55 @@ func runProcess(
     var pid: pid_t = 0
     let rc = posix_spawnp(&pid, argv[0], &actions, &attr, cArgv, cEnv)
     guard rc == 0 else {
+        try? FileManager.default.removeItem(atPath: outDir)
         throw E2EError("cannot start \(argv[0]): \(String(cString: strerror(rc)))")
     }
+    self.command = command
+    self.pid = pid
+    self.start = start
+    self.outDir = outDir
+    }
 
-    var status: Int32 = 0
-    var timedOut = false
-    let deadline = start.addingTimeInterval(timeout)
-    while true {
-        let r = waitpid(pid, &status, WNOHANG)
-        if r == pid { break }
-        if r < 0 && errno != EINTR { throw E2EError("waitpid(\(pid)) failed: \(String(cString: strerror(errno)))") }
-        if Date() >= deadline {
-            timedOut = true
-            kill(-pid, SIGKILL)  // the process group created above for this child
-            kill(pid, SIGKILL)
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-            break
+    deinit {
+        if result == nil { _ = try? wait(timeout: 0) }
+        try? FileManager.default.removeItem(atPath: outDir)
+    }
+
+    /// Waits up to `timeout` seconds, then kills the process group this object created.
+    func wait(timeout: Double) throws -> ProcessResult {
+        if let result { return result }
+        let outPath = outDir + "/stdout", errPath = outDir + "/stderr"
+        var status: Int32 = 0
+        var timedOut = false
+        let deadline = start.addingTimeInterval(timeout)
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { break }
+            if r < 0 && errno != EINTR { throw E2EError("waitpid(\(pid)) failed: \(String(cString: strerror(errno)))") }
+            if Date() >= deadline {
+                timedOut = true
+                kill(-pid, SIGKILL)  // the process group created above for this child
+                kill(pid, SIGKILL)
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                break
+            }
+            usleep(5_000)
         }
-        usleep(5_000)
+        if !timedOut {
+            // The command is gone; anything it left behind in its own group goes too.
+            kill(-pid, SIGKILL)
+        }
+        let seconds = Date().timeIntervalSince(start)
+        let termSig = status & 0x7f
+        let read = { (p: String) in (try? String(contentsOfFile: p, encoding: .utf8)) ?? "" }
+        let r = ProcessResult(
+            command: command, pid: pid,
+            exitCode: termSig == 0 ? (status >> 8) & 0xff : nil,
+            signal: termSig == 0 ? nil : termSig,
+            stdout: read(outPath), stderr: read(errPath), timedOut: timedOut, seconds: seconds)
+        result = r
+        return r
     }
-    if !timedOut {
-        // The command is gone; anything it left behind in its own group goes too.
-        kill(-pid, SIGKILL)
-    }
-    let seconds = Date().timeIntervalSince(start)
-    let termSig = status & 0x7f
-    let read = { (p: String) in (try? String(contentsOfFile: p, encoding: .utf8)) ?? "" }
-    return ProcessResult(
-        command: command, pid: pid,
-        exitCode: termSig == 0 ? (status >> 8) & 0xff : nil,
-        signal: termSig == 0 ? nil : termSig,
-        stdout: read(outPath), stderr: read(errPath), timedOut: timedOut, seconds: seconds)
 }
 
 func makeTempDirectory(prefix: String) throws -> String {
