@@ -131,7 +131,9 @@ public func memoryFingerprint(_ memory: ProcessMemory, ranges: [UInt64]) -> UInt
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     for i in stride(from: 0, to: ranges.count - 1, by: 2) {
         for run in memory.readAvailable(ranges[i], count: Int(ranges[i + 1])) {
-            for b in run.bytes { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+            run.bytes.withUnsafeBufferPointer { bytes in
+                for b in bytes { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+            }
         }
     }
     return hash
@@ -168,10 +170,13 @@ public func fingerprintRanges(maps: [MemoryMapping], program: String, sp: UInt64
         let end = min(stack.end, page + 0x2000)
         ranges += [page, end - page]
     }
+    // The first 64 KiB of the program's data and bss: every signal is hashed, and a program
+    // taking one every millisecond must not spend its time waiting for the recorder.
+    let cap: UInt64 = 64 << 10
     for (i, m) in maps.enumerated() where m.path == program && m.writable {
-        ranges += [m.start, min(m.size, 1 << 20)]
+        ranges += [m.start, min(m.size, cap)]
         if i + 1 < maps.count, maps[i + 1].path.isEmpty, maps[i + 1].start == m.end, maps[i + 1].writable {
-            ranges += [maps[i + 1].start, min(maps[i + 1].size, 1 << 20)]
+            ranges += [maps[i + 1].start, min(maps[i + 1].size, cap)]
         }
     }
     return ranges
