@@ -31,6 +31,15 @@ struct ThreadJSON: Codable {
     var snapshot: ThreadSnapshot {
         ThreadSnapshot(tid: tid, registers: registers, xstate: [UInt8](xstate), signalMask: signalMask, altStack: altStack)
     }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(tid, forKey: .tid)
+        try c.encode(registers, forKey: .registers)
+        try c.encode(xstate, forKey: .xstate)
+        try c.encode(signalMask, forKey: .signalMask)
+        try c.encode(altStack, forKey: .altStack)
+    }
 }
 
 struct StateJSON: Codable {
@@ -50,6 +59,16 @@ struct StateJSON: Codable {
     var state: ProcessState {
         ProcessState(brk: brk, signalActions: signalActions, threads: threads.map(\.snapshot), mappings: mappings,
                      crashMappings: crashMappings, auxv: auxv.map { [UInt8]($0) })
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(brk, forKey: .brk)
+        try c.encode(signalActions, forKey: .signalActions)
+        try c.encode(threads, forKey: .threads)
+        try c.encode(mappings, forKey: .mappings)
+        try c.encode(crashMappings, forKey: .crashMappings)
+        try c.encode(auxv, forKey: .auxv)
     }
 }
 
@@ -130,7 +149,7 @@ struct ManifestJSON: Codable {
         try c.encode(verified, forKey: .verified)
         try c.encode(warnings, forKey: .warnings)
         try c.encode(container, forKey: .container)
-        try c.encodeIfPresent(trial, forKey: .trial)
+        try c.encode(trial, forKey: .trial)
         try c.encodeIfPresent(parts, forKey: .parts)
     }
 }

@@ -274,6 +274,15 @@ public struct WindowInfo: Codable, Equatable, Sendable {
         self.startTime = startTime
         self.snapshotSeconds = snapshotSeconds
     }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(seconds, forKey: .seconds)
+        try c.encode(duration, forKey: .duration)
+        try c.encode(startReason, forKey: .startReason)
+        try c.encode(startTime, forKey: .startTime)
+        try c.encode(snapshotSeconds, forKey: .snapshotSeconds)
+    }
 }
 
 public struct LogSummary: Codable, Equatable, Sendable {
@@ -318,6 +327,14 @@ public struct MemorySummary: Codable, Equatable, Sendable {
         self.residentBytes = residentBytes
         self.mappings = mappings
         self.captureSeconds = captureSeconds
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(savedBytes, forKey: .savedBytes)
+        try c.encode(residentBytes, forKey: .residentBytes)
+        try c.encode(mappings, forKey: .mappings)
+        try c.encode(captureSeconds, forKey: .captureSeconds)
     }
 }
 
@@ -397,6 +414,14 @@ public struct TrialReplay: Codable, Equatable, Sendable {
         self.pagesTouched = pagesTouched
         self.seconds = seconds
         self.divergence = divergence
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(reproduced, forKey: .reproduced)
+        try c.encode(pagesTouched, forKey: .pagesTouched)
+        try c.encode(seconds, forKey: .seconds)
+        try c.encode(divergence, forKey: .divergence)
     }
 }
 
