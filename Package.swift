@@ -20,11 +20,11 @@ let package = Package(
         .target(name: "VPlayKernel", dependencies: ["CVPlay", "VPlayBundle", .product(name: "Logging", package: "swift-log")]),
         // The one syscall table: names, argument kinds, memory written, replay policy.
         .target(name: "VPlaySyscalls", dependencies: []),
-        // The on-disk bundle format.
-        .target(name: "VPlayBundle", dependencies: ["CVPlay"]),
         // The one JSON writer of every --json output and generated JSON file: a value built in
         // code, printed with sorted keys, 64-bit integers whole.
         .target(name: "VPlayJSON", dependencies: []),
+        // The on-disk bundle format.
+        .target(name: "VPlayBundle", dependencies: ["CVPlay", "VPlayJSON"]),
         // Recorder engine.
         .target(name: "VPlayRecord", dependencies: ["VPlayKernel", "VPlayReplay", "VPlaySymbols", "VPlaySyscalls", "VPlayBundle", "CVPlay", .product(name: "Logging", package: "swift-log")]),
         // Replay engine.

@@ -1,4 +1,5 @@
 import Foundation
+import VPlayJSON
 
 // The JSON shapes of manifest.json and state.json. They mirror the model but store xstate as
 // base64 (the model's [UInt8] would become one JSON number per byte) and write absent values
@@ -160,10 +161,9 @@ struct VersionProbe: Decodable {
 }
 
 enum BundleJSON {
+    /// The Codable shapes above, printed by vplay's one JSON writer (pretty, keys sorted).
     static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return [UInt8](try encoder.encode(value)) + [0x0a]
+        Array(try JSONValue(encoding: value).printed.utf8)
     }
 
     static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
