@@ -3,6 +3,8 @@ import Testing
 import VPlayJSON
 @testable import VPlayBundle
 
+struct FixtureError: Error { let message: String; init(_ m: String) { message = m } }
+
 /// docs/bundle-format.md describes what the writer writes: its key tables are compared with the
 /// keys of a manifest.json and a state.json encoded by BundleWriter.
 @Suite("docs/bundle-format.md matches the writer")
@@ -112,6 +114,24 @@ struct DocumentTests {
                 #expect(present, "\(header) \(key): neither it nor an enclosing key is written when absent")
             }
         }
+    }
+
+    @Test("older manifests, without process.executable and log.timeBase, still read")
+    func olderManifestsRead() throws {
+        let (manifest, _) = try Self.members(Self.fullBundle())
+        var old = manifest
+        var process = try #require(old["process"]), log = try #require(old["log"])
+        guard case .object(var p) = process, case .object(var l) = log else { throw FixtureError("not objects") }
+        p.removeValue(forKey: "executable")
+        l.removeValue(forKey: "timeBase")
+        (process, log) = (.object(p), .object(l))
+        old.set("process", process)
+        old.set("log", log)
+        let read = try BundleJSON.decode(ManifestJSON.self, from: Array(old.printed.utf8)).manifest
+        #expect(read.process.executable == nil && read.process.executablePath == "/usr/bin/crashy")
+        #expect(read.log.timeBase == nil)
+        let current = try BundleJSON.decode(ManifestJSON.self, from: Array(manifest.printed.utf8)).manifest
+        #expect(current.process.executablePath == "/usr/bin/crashy-real" && current.log.timeBase == LogSummary.windowStart)
     }
 
     @Test("the document states the format version, accepted versions and parts the code uses")
