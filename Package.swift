@@ -20,8 +20,11 @@ let package = Package(
         .target(name: "VPlayKernel", dependencies: ["CVPlay", "VPlayBundle", .product(name: "Logging", package: "swift-log")]),
         // The one syscall table: names, argument kinds, memory written, replay policy.
         .target(name: "VPlaySyscalls", dependencies: []),
+        // The one JSON writer of every --json output and generated JSON file: a value built in
+        // code, printed with sorted keys, 64-bit integers whole.
+        .target(name: "VPlayJSON", dependencies: []),
         // The on-disk bundle format.
-        .target(name: "VPlayBundle", dependencies: ["CVPlay"]),
+        .target(name: "VPlayBundle", dependencies: ["CVPlay", "VPlayJSON"]),
         // Recorder engine.
         .target(name: "VPlayRecord", dependencies: ["VPlayKernel", "VPlayReplay", "VPlaySymbols", "VPlaySyscalls", "VPlayBundle", "CVPlay", .product(name: "Logging", package: "swift-log")]),
         // Replay engine.
@@ -32,14 +35,14 @@ let package = Package(
         // The gdb remote serial protocol: packets, and a server over any debug target.
         .target(name: "VPlayGDB", dependencies: ["VPlayKernel", .product(name: "Logging", package: "swift-log")]),
         // The crash report: backtraces, registers, decoded syscalls, memory, as text or JSON.
-        .target(name: "VPlayReport", dependencies: ["VPlayBundle", "VPlaySymbols", "VPlaySyscalls"]),
+        .target(name: "VPlayReport", dependencies: ["VPlayBundle", "VPlayJSON", "VPlaySymbols", "VPlaySyscalls"]),
         // gdb over a replay: a GDBTarget driving the replayer, with reverse execution.
         .target(name: "VPlayDebug", dependencies: ["VPlayReplay", "VPlayGDB", "VPlayBundle", "VPlayKernel", "VPlaySymbols",
                                                  .product(name: "Logging", package: "swift-log")]),
         // What the test targets share (gated children, the ptrace probe); used by tests only.
         .target(name: "VPlayTestSupport", dependencies: ["CVPlay", "VPlayKernel"]),
         // OCI runtime-spec state/config, vplay annotations, hooks.d JSON, config.json hook install.
-        .target(name: "VPlayOCI", dependencies: []),
+        .target(name: "VPlayOCI", dependencies: ["VPlayJSON"]),
         // The OCI hook and the per-container monitor it starts.
         .executableTarget(name: "vplay-hook", dependencies: [
             "VPlayOCI", "VPlayRecord", "VPlayKernel", "VPlaySyscalls",
@@ -47,18 +50,18 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "vplay-bundle", dependencies: [
-            "VPlayRecord", "VPlayReplay", "VPlayBundle", "VPlaySyscalls", "VPlayReport", "VPlayDebug", "VPlayGDB",
+            "VPlayRecord", "VPlayReplay", "VPlayBundle", "VPlayJSON", "VPlaySyscalls", "VPlayReport", "VPlayDebug", "VPlayGDB",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "VPlayOCITests", dependencies: ["VPlayOCI"]),
+        .testTarget(name: "VPlayOCITests", dependencies: ["VPlayOCI", "VPlayJSON"]),
         .testTarget(name: "VPlayContainerTests", dependencies: ["VPlayBundle"]),
         .testTarget(name: "VPlayKernelTests", dependencies: ["VPlayKernel", "VPlayBundle", "CVPlay", "VPlayTestSupport"]),
         .testTarget(name: "VPlaySyscallsTests", dependencies: ["VPlaySyscalls"]),
-        .testTarget(name: "VPlayBundleTests", dependencies: ["VPlayBundle"]),
-        .testTarget(name: "VPlayEndToEndTests", dependencies: ["VPlayBundle"]),
+        .testTarget(name: "VPlayBundleTests", dependencies: ["VPlayBundle", "VPlayJSON"]),
+        .testTarget(name: "VPlayEndToEndTests", dependencies: ["VPlayBundle", "VPlayJSON"]),
         .testTarget(name: "VPlaySymbolsTests", dependencies: ["VPlaySymbols", "VPlayKernel", "CVPlay", "VPlayTestSupport"]),
         .testTarget(name: "VPlayGDBTests", dependencies: ["VPlayGDB", "VPlayKernel", "CVPlay", "VPlayTestSupport"]),
-        .testTarget(name: "VPlayReportTests", dependencies: ["VPlayReport", "VPlayBundle", "VPlaySymbols"]),
+        .testTarget(name: "VPlayReportTests", dependencies: ["VPlayReport", "VPlayBundle", "VPlayJSON", "VPlaySymbols"]),
     ]
 )

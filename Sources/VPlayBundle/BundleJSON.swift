@@ -1,4 +1,5 @@
 import Foundation
+import VPlayJSON
 
 // The JSON shapes of manifest.json and state.json. They mirror the model but store xstate as
 // base64 (the model's [UInt8] would become one JSON number per byte) and write absent values
@@ -34,6 +35,15 @@ struct ThreadJSON: Codable {
         ThreadSnapshot(tid: tid, registers: registers, xstate: [UInt8](xstate), signalMask: signalMask, altStack: altStack,
                        clearChildTid: clearChildTid)
     }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(tid, forKey: .tid)
+        try c.encode(registers, forKey: .registers)
+        try c.encode(xstate, forKey: .xstate)
+        try c.encode(signalMask, forKey: .signalMask)
+        try c.encode(altStack, forKey: .altStack)
+    }
 }
 
 struct StateJSON: Codable {
@@ -53,6 +63,16 @@ struct StateJSON: Codable {
     var state: ProcessState {
         ProcessState(brk: brk, signalActions: signalActions, threads: threads.map(\.snapshot), mappings: mappings,
                      crashMappings: crashMappings, auxv: auxv.map { [UInt8]($0) })
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(brk, forKey: .brk)
+        try c.encode(signalActions, forKey: .signalActions)
+        try c.encode(threads, forKey: .threads)
+        try c.encode(mappings, forKey: .mappings)
+        try c.encode(crashMappings, forKey: .crashMappings)
+        try c.encode(auxv, forKey: .auxv)
     }
 }
 
@@ -133,7 +153,7 @@ struct ManifestJSON: Codable {
         try c.encode(verified, forKey: .verified)
         try c.encode(warnings, forKey: .warnings)
         try c.encode(container, forKey: .container)
-        try c.encodeIfPresent(trial, forKey: .trial)
+        try c.encode(trial, forKey: .trial)
         try c.encodeIfPresent(parts, forKey: .parts)
     }
 }
@@ -144,10 +164,9 @@ struct VersionProbe: Decodable {
 }
 
 enum BundleJSON {
+    /// The Codable shapes above, printed by vplay's one JSON writer (pretty, keys sorted).
     static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return [UInt8](try encoder.encode(value)) + [0x0a]
+        Array(try JSONValue(encoding: value).printed.utf8)
     }
 
     static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {

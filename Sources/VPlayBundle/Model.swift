@@ -141,7 +141,9 @@ public struct MemoryWrite: Equatable, Sendable {
     }
 }
 
-/// One entry of the window's log. `time` is nanoseconds since window start.
+/// One entry of the window's log. `time` is nanoseconds since the bundle's window start
+/// (`WindowInfo.startTime`), for every event of the one or two recorder windows the log joins
+/// (bundles without `LogSummary.timeBase` time a second window's events from its own start).
 public enum LogEvent: Equatable, Sendable {
     /// A thread entered a syscall. `strings` holds the input strings the table names (paths).
     case syscallEntry(tid: Int32, time: UInt64, number: Int32, args: [UInt64], strings: [String])
@@ -180,6 +182,25 @@ public enum LogEvent: Equatable, Sendable {
     }
 }
 
+extension LogEvent {
+    /// The same event `offset` nanoseconds later: a later window's events, which the recorder
+    /// times from that window's start, moved onto the bundle's clock (from its window start).
+    public func delayed(by offset: UInt64) -> LogEvent {
+        let t = time &+ offset
+        switch self {
+        case .syscallEntry(let tid, _, let n, let a, let s): return .syscallEntry(tid: tid, time: t, number: n, args: a, strings: s)
+        case .syscallExit(let tid, _, let n, let r, let w): return .syscallExit(tid: tid, time: t, number: n, result: r, writes: w)
+        case .signal(let tid, _, let s, let i, let r, let sync):
+            return .signal(tid: tid, time: t, signal: s, siginfo: i, registers: r, synchronous: sync)
+        case .rdtsc(let tid, _, let pc, let v, let aux): return .rdtsc(tid: tid, time: t, pc: pc, value: v, aux: aux)
+        case .threadStart(let tid, _, let p): return .threadStart(tid: tid, time: t, parent: p)
+        case .processEnd(let tid, _, let s): return .processEnd(tid: tid, time: t, status: s)
+        case .asyncPoint(let tid, _, let cpu, let r, let f):
+            return .asyncPoint(tid: tid, time: t, cpuNanos: cpu, ranges: r, fingerprint: f)
+        }
+    }
+}
+
 /// How the recorded process ended.
 public struct CrashRecord: Codable, Equatable, Sendable {
     /// Fatal signal, nil when the end is an exit code.
@@ -211,15 +232,33 @@ public struct CrashRecord: Codable, Equatable, Sendable {
 
 public struct RecordedProcess: Codable, Equatable, Sendable {
     public var pid: Int32
+    /// The name the process was started with: argv[0]'s basename, as `ps` shows it (Debian's
+    /// redis-server is a symlink to redis-check-rdb; the program is still "redis-server").
+    /// Bundles written before `executable` existed hold the executable's path here.
     public var program: String
     public var argv: [String]
     /// When the process started (ISO 8601, UTC), when known.
     public var startTime: String?
-    public init(pid: Int32, program: String, argv: [String], startTime: String? = nil) {
+    /// The executable the kernel ran, symlinks resolved (/proc/PID/exe); nil in older bundles.
+    public var executable: String?
+    public init(pid: Int32, program: String, argv: [String], startTime: String? = nil, executable: String? = nil) {
         self.pid = pid
         self.program = program
         self.argv = argv
         self.startTime = startTime
+        self.executable = executable
+    }
+
+    /// The executable's path: `executable`, or `program` in bundles written before it existed.
+    public var executablePath: String { executable ?? program }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(pid, forKey: .pid)
+        try c.encode(program, forKey: .program)
+        try c.encode(argv, forKey: .argv)
+        try c.encode(startTime, forKey: .startTime)
+        try c.encode(executable, forKey: .executable)
     }
 }
 
@@ -241,18 +280,42 @@ public struct WindowInfo: Codable, Equatable, Sendable {
         self.startTime = startTime
         self.snapshotSeconds = snapshotSeconds
     }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(seconds, forKey: .seconds)
+        try c.encode(duration, forKey: .duration)
+        try c.encode(startReason, forKey: .startReason)
+        try c.encode(startTime, forKey: .startTime)
+        try c.encode(snapshotSeconds, forKey: .snapshotSeconds)
+    }
 }
 
 public struct LogSummary: Codable, Equatable, Sendable {
+    /// `timeBase` of bundles whose event times all count from the window start.
+    public static let windowStart = "window-start"
     public var syscalls: Int
     public var signals: Int
     public var rdtsc: Int
     public var events: Int
-    public init(syscalls: Int, signals: Int, rdtsc: Int, events: Int) {
+    /// What event times count from: `windowStart`. nil in bundles written before it existed,
+    /// whose events after a window rotation count from that rotation.
+    public var timeBase: String?
+    public init(syscalls: Int, signals: Int, rdtsc: Int, events: Int, timeBase: String? = LogSummary.windowStart) {
         self.syscalls = syscalls
         self.signals = signals
         self.rdtsc = rdtsc
         self.events = events
+        self.timeBase = timeBase
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(syscalls, forKey: .syscalls)
+        try c.encode(signals, forKey: .signals)
+        try c.encode(rdtsc, forKey: .rdtsc)
+        try c.encode(events, forKey: .events)
+        try c.encode(timeBase, forKey: .timeBase)
     }
 }
 
@@ -270,6 +333,14 @@ public struct MemorySummary: Codable, Equatable, Sendable {
         self.residentBytes = residentBytes
         self.mappings = mappings
         self.captureSeconds = captureSeconds
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(savedBytes, forKey: .savedBytes)
+        try c.encode(residentBytes, forKey: .residentBytes)
+        try c.encode(mappings, forKey: .mappings)
+        try c.encode(captureSeconds, forKey: .captureSeconds)
     }
 }
 
@@ -349,6 +420,14 @@ public struct TrialReplay: Codable, Equatable, Sendable {
         self.pagesTouched = pagesTouched
         self.seconds = seconds
         self.divergence = divergence
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(reproduced, forKey: .reproduced)
+        try c.encode(pagesTouched, forKey: .pagesTouched)
+        try c.encode(seconds, forKey: .seconds)
+        try c.encode(divergence, forKey: .divergence)
     }
 }
 

@@ -9,7 +9,7 @@ import VPlaySymbols
 struct BundleObjects {
     let bundle: Bundle
 
-    var executablePath: String { bundle.manifest.process.program }
+    var executablePath: String { bundle.manifest.process.executablePath }
 
     var files: GDBFileProvider {
         var byPath: [String: [UInt8]] = [:]

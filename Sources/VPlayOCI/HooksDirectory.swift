@@ -3,6 +3,7 @@
 // annotation is 1, true or yes. `when.annotations` keys and values are regular expressions.
 
 import Foundation
+import VPlayJSON
 
 public enum HooksDirectory {
     /// The stages vplay installs: the monitor starts at createRuntime (or prestart) and
@@ -15,45 +16,17 @@ public enum HooksDirectory {
     public static func fileName(stage: String) -> String { "vplay-\(stage.lowercased()).json" }
 
     /// hooks.d JSON for one stage:
-    /// `{"version":"1.0.0","hook":{"path":…,"args":["vplay-hook",stage]},
-    ///   "when":{"annotations":{"^io\\.vplay\\.record$":"^(1|true|yes)$"}},"stages":[stage]}`,
-    /// pretty-printed with keys in that order, ending in a newline.
+    /// `{"hook":{"args":["vplay-hook",stage],"path":…},"stages":[stage],"version":"1.0.0",
+    ///   "when":{"annotations":{"^io\\.vplay\\.record$":"^(1|true|yes)$"}}}`,
+    /// written by vplay's one JSON writer (pretty, keys sorted), ending in a newline.
     public static func json(hookPath: String, stage: String) -> Data {
-        let q = quote
-        let text = """
-            {
-              "version": "1.0.0",
-              "hook": {
-                "path": \(q(hookPath)),
-                "args": [\(q(HookInstaller.hookName)), \(q(stage))]
-              },
-              "when": {
-                "annotations": {
-                  \(q(annotationKeyPattern)): \(q(annotationValuePattern))
-                }
-              },
-              "stages": [\(q(stage))]
-            }
-
-            """
-        return Data(text.utf8)
-    }
-
-    /// JSON string literal for `s`.
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        let document = JSONValue.object([
+            "version": .string("1.0.0"),
+            "hook": .object(["path": .string(hookPath),
+                             "args": .array([.string(HookInstaller.hookName), .string(stage)])]),
+            "when": .object(["annotations": .object([annotationKeyPattern: .string(annotationValuePattern)])]),
+            "stages": .array([.string(stage)]),
+        ])
+        return Data(document.printed.utf8)
     }
 }

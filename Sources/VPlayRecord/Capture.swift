@@ -18,7 +18,11 @@ extension Recorder {
         let crashTid = crashingThread(process, signal: signal) ?? endingThread.tid
         let captureStart = signal != 0 ? (threads[crashTid]?.lastSignalNanos ?? monotonicNanos()) : monotonicNanos()
         var log = base.log
-        if base !== current { log += current.log.dropFirst(current.syntheticPrefix) }
+        if base !== current {
+            // The current window times its events from its own start: put them on the base's clock.
+            let offset = current.startNanos &- base.startNanos
+            log += current.log.dropFirst(current.syntheticPrefix).map { $0.delayed(by: offset) }
+        }
         let endTime = monotonicNanos() &- base.startNanos
         log.append(.processEnd(tid: crashTid, time: endTime, status: status))
 
@@ -35,8 +39,9 @@ extension Recorder {
             time: isoTime(Date()), threads: crashThreads)
         let manifest = Manifest(
             toolVersion: vplayVersion, createdAt: isoTime(Date()),
-            process: RecordedProcess(pid: process.pid, program: process.program, argv: process.argv,
-                                     startTime: ProcFS.startTime(process.pid).map { isoTime(Date(timeIntervalSince1970: $0)) }),
+            process: RecordedProcess(pid: process.pid, program: Self.startedName(process), argv: process.argv,
+                                     startTime: ProcFS.startTime(process.pid).map { isoTime(Date(timeIntervalSince1970: $0)) },
+                                     executable: process.program),
             crash: crash,
             window: WindowInfo(seconds: options.window, duration: Double(endTime) / 1e9,
                                startReason: base.reason, startTime: isoTime(base.startWall),
@@ -171,10 +176,27 @@ extension Recorder {
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        let program = (process.program as NSString).lastPathComponent
+        let program = Self.startedName(process)
         var name = "\(program)-\(process.pid)-\(formatter.string(from: Date())).vplay"
         if let prefix = options.bundlePrefix { name = "\(prefix)-\(name)" }
         return (options.outputDirectory as NSString).appendingPathComponent(name)
+    }
+}
+
+extension Recorder {
+    /// The name the process was started with, as `ps` shows it: argv[0]'s basename (not the
+    /// executable a symlink leads to), else the executable's basename. Made safe for a file name.
+    static func startedName(_ process: TracedProcess) -> String {
+        startedName(argv: process.argv, executable: process.program)
+    }
+
+    static func startedName(argv: [String], executable: String) -> String {
+        let base = { (path: String) in path.split(separator: "/").last.map(String.init) ?? "" }
+        let clean = { (name: String) in String(name.unicodeScalars.map { $0.value < 0x20 || $0 == "\u{7f}" ? "_" : Character($0) }) }
+        let name = clean(base(argv.first ?? ""))
+        if !name.isEmpty { return name }
+        let fallback = clean(base(executable))
+        return fallback.isEmpty ? "unknown" : fallback
     }
 }
 

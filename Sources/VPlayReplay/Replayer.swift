@@ -633,7 +633,9 @@ public final class Replayer {
         if signal != 0 {
             endSignal = nil
             endRegisters = t.lastSignalRegisters
-            if t.lastSiginfo.count >= 24, [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP].contains(signal) {
+            // Only a fault the kernel raised (si_code > 0) has an address; a re-raise by kill has the sender's pid there.
+            let code = t.lastSiginfo.count >= 24 ? t.lastSiginfo.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: Int32.self) } : 0
+            if code > 0, [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP].contains(signal) {
                 endFaultAddress = t.lastSiginfo.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 16, as: UInt64.self) }
             }
         }

@@ -40,6 +40,23 @@ public struct CrashSummary: Equatable, Sendable {
     public var tid: Int32
 }
 
+/// A fault the program's own signal handler caught before the end: what started a crash that
+/// ends in the handler's re-raise (`kill(getpid(), SIGSEGV)`, `raise`, `abort`).
+public struct CaughtFault: Equatable, Sendable {
+    public var tid: Int32
+    public var signal: Int32
+    public var signalName: String
+    public var code: Int32
+    public var codeMeaning: SignalCodes.Meaning
+    public var faultAddress: UInt64?
+    /// The crash-time mapping that holds the fault address, or nil when none does.
+    public var faultMapping: MemoryMapping?
+    /// Where the faulting instruction was, symbolized.
+    public var pc: CodeLocation
+    /// Seconds from the fault to the fatal signal (positive: before it).
+    public var secondsBeforeCrash: Double
+}
+
 /// A crash report built from a bundle: everything `vplay-bundle inspect` prints. Building it
 /// never fails: what cannot be worked out (an object without symbols, a stack that cannot be
 /// unwound) becomes a warning.
@@ -50,6 +67,9 @@ public struct CrashReport: Sendable {
     public var options: ReportOptions
     public var container: ContainerSummary?
     public var crash: CrashSummary
+    /// The fault that started the crash, when the program's handler caught it and the end is
+    /// a signal it sent itself.
+    public var caughtFault: CaughtFault?
     public var objects: [ObjectSummary]
     /// The crashing thread first.
     public var backtraces: [ThreadBacktrace]
@@ -79,11 +99,13 @@ public struct CrashReport: Sendable {
         objects = placed.summaries
         backtraces = threads.map { walker.backtrace(of: $0, crashed: $0.tid == m.crash.tid) }
         registers = threads.map { ThreadRegisters(tid: $0.tid, registers: $0.registers) }
-        syscalls = RecentSyscalls.section(bundle.log, limit: options.syscallLimit, thread: options.thread,
-                                          crashTime: RecentSyscalls.crashTime(bundle.log, crash: m.crash))
+        let (log, clockNote) = LogClock.unified(bundle.log, manifest: m)
+        let crashTime = RecentSyscalls.crashTime(log, crash: m.crash)
+        syscalls = RecentSyscalls.section(log, limit: options.syscallLimit, thread: options.thread, crashTime: crashTime)
+        caughtFault = Self.caughtFault(log, crash: m.crash, crashTime: crashTime, locator: locator)
         memory = MemoryUsage.section(bundle)
         warnings = placed.warnings + unwinder.cfiProblems.map { "\($0.path): .eh_frame unusable (\($0.error)); frame pointers only" }
-            + Self.gaps(bundle, options: options)
+            + Self.gaps(bundle, options: options) + (clockNote.map { [$0] } ?? [])
     }
 
     static func container(_ record: [String: String]?) -> ContainerSummary? {
@@ -98,6 +120,31 @@ public struct CrashReport: Sendable {
                      exitCode: c.exitCode, faultAddress: c.faultAddress,
                      faultMapping: c.faultAddress.flatMap(locator.mapping(containing:)),
                      pc: locator.locate(c.pc), tid: c.tid)
+    }
+
+    /// When the fatal signal was sent by the process itself (si_code ≤ 0: kill, tkill, raise),
+    /// the last fault the CPU raised before it, caught by a handler: the crashing thread's,
+    /// else any thread's (a process-directed kill may reach another thread).
+    static func caughtFault(_ log: [LogEvent], crash c: CrashRecord, crashTime: UInt64, locator: Locator) -> CaughtFault? {
+        guard let signal = c.signal, (c.code ?? 0) <= 0 else { return nil }
+        var end = log.endIndex
+        if let fatal = log.lastIndex(where: { if case .signal(c.tid, _, signal, _, _, _) = $0 { return true } else { return false } }) {
+            end = fatal
+        }
+        let faults = log[..<end].compactMap { event -> (tid: Int32, time: UInt64, signal: Int32, info: [UInt8], regs: Registers)? in
+            guard case .signal(let tid, let time, let s, let info, let regs, true) = event, info.count >= 24 else { return nil }
+            return (tid, time, s, info, regs)
+        }
+        guard let f = faults.last(where: { $0.tid == c.tid }) ?? faults.last else { return nil }
+        let code = f.info.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: Int32.self) }
+        let address = f.info.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 16, as: UInt64.self) }
+        let hasAddress = [11, 7, 4, 8].contains(f.signal) && code > 0  // SIGSEGV, SIGBUS, SIGILL, SIGFPE
+        return CaughtFault(tid: f.tid, signal: f.signal, signalName: signalName(f.signal), code: code,
+                           codeMeaning: SignalCodes.meaning(signal: f.signal, code: code),
+                           faultAddress: hasAddress ? address : nil,
+                           faultMapping: hasAddress ? locator.mapping(containing: address) : nil,
+                           pc: locator.locate(f.regs.rip),
+                           secondsBeforeCrash: Double(Int64(bitPattern: crashTime &- f.time)) / 1e9)
     }
 
     /// What the bundle lacks for a full report.

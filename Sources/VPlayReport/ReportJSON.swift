@@ -1,13 +1,19 @@
 import Foundation
 import VPlayBundle
+import VPlayJSON
 
 /// `inspect --json`: the manifest as the bundle stores it (without the parts table), plus
 /// what the report works out: backtraces, registers, decoded syscalls, saved memory per mapping.
 public enum ReportJSON {
     public static func render(_ report: CrashReport) throws(ReportError) -> String {
+        try value(report).rendered()
+    }
+
+    public static func value(_ report: CrashReport) throws(ReportError) -> JSONValue {
         var root = try manifestObject(report.manifest)
         var crash = root["crash"] ?? .object([:])
         for (key, value) in crashAdditions(report.crash) { crash.set(key, value) }
+        crash.set("caughtFault", report.caughtFault.map(caughtFault) ?? .null)
         root.set("crash", crash)
         var memory = root["memory"] ?? .object([:])
         memory.set("savedPages", .int(report.memory.savedPages))
@@ -23,13 +29,13 @@ public enum ReportJSON {
         root.set("registers", .array(report.registers.map(registers)))
         root.set("objects", .array(report.objects.map(object)))
         root.set("reportWarnings", .array(report.warnings.map(JSONValue.string)))
-        return root.rendered()
+        return root
     }
 
     /// The manifest exactly as `Manifest.jsonData()` writes it, integers kept whole.
     static func manifestObject(_ manifest: Manifest) throws(ReportError) -> JSONValue {
         do {
-            let value = try JSONDecoder().decode(JSONValue.self, from: manifest.jsonData())
+            let value = try JSONValue.parse(manifest.jsonData())
             guard case .object = value else { throw ReportError.manifestNotEncodable("not a JSON object") }
             return value
         } catch let error as ReportError {
@@ -46,6 +52,15 @@ public enum ReportJSON {
          "codeName": .optional(c.codeMeaning?.name), "codeMeaning": .optional(c.codeMeaning?.text),
          "faultMapping": c.faultMapping.map { .string($0.path.isEmpty ? "[anonymous]" : $0.path) } ?? .null,
          "pcLocation": location(c.pc), "pcSymbol": .string(c.pc.description)]
+    }
+
+    static func caughtFault(_ f: CaughtFault) -> JSONValue {
+        .object(["tid": .int(f.tid), "signal": .int(f.signal), "signalName": .string(f.signalName), "code": .int(f.code),
+                 "codeName": .optional(f.codeMeaning.name), "codeMeaning": .string(f.codeMeaning.text),
+                 "faultAddress": .optional(f.faultAddress),
+                 "faultMapping": f.faultMapping.map { .string($0.path.isEmpty ? "[anonymous]" : $0.path) } ?? .null,
+                 "pc": .uint(f.pc.address), "pcSymbol": .string(f.pc.description), "pcLocation": location(f.pc),
+                 "secondsBeforeEnd": .double(f.secondsBeforeCrash)])
     }
 
     static func location(_ l: CodeLocation) -> JSONValue {

@@ -44,9 +44,11 @@ public enum ReportText {
     static func crash(_ r: CrashReport) -> [String] {
         let c = r.crash
         var lines = TextLayout.heading("CRASH")
+        if let f = r.caughtFault { lines += caughtFault(f) }
         if let signal = c.signal {
             let name = c.signalName ?? "signal \(signal)"
-            lines.append(TextLayout.field("end", "\(name) (\(c.codeMeaning?.text ?? "no si_code")) in thread \(c.tid)"))
+            let reraise = r.caughtFault.map { _ in ", sent by the process itself after its handler ran" } ?? ""
+            lines.append(TextLayout.field("end", "\(name) (\(c.codeMeaning?.text ?? "no si_code")) in thread \(c.tid)\(reraise)"))
         } else {
             lines.append(TextLayout.field("end", "exit code \(c.exitCode ?? 0) in thread \(c.tid)"))
         }
@@ -57,6 +59,18 @@ public enum ReportText {
         }
         lines.append(TextLayout.field("pc", "\(TextLayout.hex(c.pc.address))  \(TextLayout.oneLine(c.pc.description))"))
         lines.append(TextLayout.field("time", r.manifest.crash.time))
+        return lines
+    }
+
+    /// The fault that started it all, first: a person needs it before the handler's re-raise.
+    static func caughtFault(_ f: CaughtFault) -> [String] {
+        var lines = [TextLayout.field("first", "\(f.signalName) (\(f.codeMeaning.text)) in thread \(f.tid), caught by the program's handler "
+                                      + String(format: "%.6f s", f.secondsBeforeCrash) + " before the end")]
+        if let fault = f.faultAddress {
+            let place = f.faultMapping.map { "in \($0.path.isEmpty ? "[anonymous]" : $0.path) (\($0.permissions))" } ?? "not in any mapping"
+            lines.append(TextLayout.field("fault", "address \(TextLayout.hex(fault)), \(place)"))
+        }
+        lines.append(TextLayout.field("fault pc", "\(TextLayout.hex(f.pc.address))  \(TextLayout.oneLine(f.pc.description))"))
         return lines
     }
 

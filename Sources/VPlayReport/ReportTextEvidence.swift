@@ -9,12 +9,26 @@ enum ReportTextEvidence {
         let s = r.syscalls
         let scope = r.options.thread.map { " of thread \($0)" } ?? ""
         var lines = TextLayout.heading("KERNEL INTERACTIONS\(scope): last \(s.lines.count) of \(s.total) syscalls (seconds before the crash)")
+        var fault = r.caughtFault.flatMap { f in r.options.thread == nil || r.options.thread == f.tid ? f : nil }
         for line in s.lines {
+            if let f = fault, f.secondsBeforeCrash >= line.secondsBeforeCrash {
+                lines.append(caught(f))
+                fault = nil
+            }
             lines.append("  " + TextLayout.rightAligned(String(format: "%.6f", -line.secondsBeforeCrash), 9)
                          + "  [\(line.tid)] " + TextLayout.oneLine(line.text))
         }
+        if let f = fault { lines.append(caught(f)) }
         if r.options.thread == nil || r.options.thread == r.crash.tid { lines += end(r) }
         return lines
+    }
+
+    /// A fault the program's handler caught, as strace shows a signal.
+    static func caught(_ f: CaughtFault) -> String {
+        var info = ["si_signo=\(f.signalName)", "si_code=\(f.codeMeaning.name ?? String(f.code))"]
+        if let address = f.faultAddress { info.append("si_addr=\(TextLayout.hex(address))") }
+        return "  " + TextLayout.rightAligned(String(format: "%.6f", -f.secondsBeforeCrash), 9)
+            + "  [\(f.tid)] --- \(f.signalName) {\(info.joined(separator: ", "))} --- caught by the program's handler"
     }
 
     /// The end as strace shows it: the fatal signal and the kill, or the exit.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VPlayBundle
+import VPlayJSON
 import VPlayReport
 
 struct Inspect: ParsableCommand {
@@ -33,7 +34,7 @@ struct Inspect: ParsableCommand {
         let report = CrashReport(bundle: loaded, path: bundle, fileSize: fileSize(bundle), options: options)
         if json {
             do {
-                print(try ReportJSON.render(report))
+                printJSON(try ReportJSON.value(report))
             } catch {
                 throw fail("\(error)")
             }

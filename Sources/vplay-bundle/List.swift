@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VPlayBundle
+import VPlayJSON
 import VPlayReport
 
 struct List: ParsableCommand {
@@ -25,7 +26,7 @@ struct List: ParsableCommand {
         // ISO 8601 UTC times of one format sort as strings; unreadable bundles (no time) go last.
         rows.sort { ($0.time, $1.path) > ($1.time, $0.path) }
         if json {
-            print(JSONValue.array(rows.map(object)).rendered())
+            printJSON(.array(rows.map(object)))
             return
         }
         print(columns(["TIME", "CONTAINER", "PROGRAM", "SIGNAL", "SIZE", "PATH"]))

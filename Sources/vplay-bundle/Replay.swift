@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import VPlayBundle
+import VPlayJSON
 import VPlayReplay
 
 struct Replay: ParsableCommand {
@@ -31,17 +32,11 @@ struct Replay: ParsableCommand {
             throw fail("replay could not start: \(error)")
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            var data = (try? encoder.encode(outcome)) ?? Data()
-            // Codable omits nil; the contract wants the keys present.
-            if var object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] {
-                for key in ["signal", "exitCode", "pc", "divergence", "faultAddress"] where object[key] == nil {
-                    object[key] = NSNull()
-                }
-                data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? data
+            do {
+                printJSON(try JSONValue(encodingWithNulls: outcome))
+            } catch {
+                throw fail("could not write the outcome as JSON: \(error)")
             }
-            print(String(decoding: data, as: UTF8.self))
         } else {
             print(Replay.summary(outcome, loaded.manifest))
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import VPlayBundle
+import VPlayJSON
 import VPlayRecord
 import VPlayReplay
 
@@ -54,6 +55,12 @@ func fail(_ message: String) -> ExitCode {
     let line = message.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
     FileHandle.standardError.write(Data("vplay-bundle: \(line)\n".utf8))
     return ExitCode(ExitStatus.badInput)
+}
+
+/// Prints a `--json` result: every command's JSON goes through this one writer.
+/// (`print`, so it stays in order with other stdout lines such as replay's --echo.)
+func printJSON(_ value: JSONValue) {
+    print(value.printed, terminator: "")
 }
 
 /// Loads a bundle or exits 2 with the reader's message.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VPlayBundle
+import VPlayJSON
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,9 +22,7 @@ struct Verify: ParsableCommand {
             throw fail("\(error)")
         }
         if json {
-            let data = try JSONSerialization.data(withJSONObject: ["ok": problems.isEmpty, "problems": problems],
-                                                  options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            printJSON(.object(["ok": .bool(problems.isEmpty), "problems": .array(problems.map(JSONValue.string))]))
         } else if problems.isEmpty {
             print("\(bundle): ok")
         } else {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VPlayJSON
 import VPlayOCI
 
 @Suite("hooks.d JSON for podman and CRI-O")
@@ -49,6 +50,14 @@ struct HooksDirectoryTests {
         let onDisk = try Data(contentsOf: URL(fileURLWithPath: file))
         let generated = HooksDirectory.json(hookPath: "/usr/local/bin/vplay-hook", stage: stage)
         #expect(onDisk == generated, "\(file) differs from HooksDirectory.json(…):\n\(String(decoding: generated, as: UTF8.self))")
+    }
+
+    @Test("written by the one JSON writer, escaping included", arguments: ["/usr/local/bin/vplay-hook", "/opt/we\"ird\\dir/ta\tb"])
+    func oneWriter(path: String) throws {
+        let data = HooksDirectory.json(hookPath: path, stage: "createRuntime")
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text == (try JSONValue.parse(data)).printed)
+        #expect(text.contains("\"path\" : \(JSONValue.quoted(path))"))
     }
 
     @Test("file names: vplay-createruntime.json, vplay-poststop.json")

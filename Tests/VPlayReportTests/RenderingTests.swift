@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VPlayBundle
+import VPlayJSON
 @testable import VPlayReport
 
 @Suite("the text and JSON renderings")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VPlayBundle
+import VPlayJSON
 @testable import VPlayReport
 
 /// Bundles whose checksums are fine but whose contents are nonsense (a hostile or buggy writer):

@@ -1,8 +1,9 @@
 import Foundation
 
-/// A JSON document built in code and printed with sorted keys. Integers keep all 64 bits
-/// (addresses and registers must not pass through Double), which is why the report does not
-/// use JSONSerialization.
+/// The one way vplay writes JSON: every `--json` output and every generated JSON file is a
+/// JSONValue built in code and printed by `rendered()`: pretty, keys sorted, two-space indent,
+/// slashes unescaped, absent values as explicit nulls. Integers keep all 64 bits (addresses and
+/// registers must not pass through Double), which is why nothing here uses JSONSerialization.
 public indirect enum JSONValue: Equatable, Sendable {
     case null
     case bool(Bool)
@@ -20,17 +21,44 @@ public indirect enum JSONValue: Equatable, Sendable {
     }
 
     /// Sets `key` in an object; does nothing to other values.
-    mutating func set(_ key: String, _ value: JSONValue) {
+    public mutating func set(_ key: String, _ value: JSONValue) {
         guard case .object(var members) = self else { return }
         members[key] = value
         self = .object(members)
     }
 
-    static func optional(_ value: UInt64?) -> JSONValue { value.map(JSONValue.uint) ?? .null }
-    static func optional(_ value: Int32?) -> JSONValue { value.map { .int(Int64($0)) } ?? .null }
-    static func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
-    static func int(_ value: Int) -> JSONValue { .int(Int64(value)) }
-    static func int(_ value: Int32) -> JSONValue { .int(Int64(value)) }
+    public static func optional(_ value: UInt64?) -> JSONValue { value.map(JSONValue.uint) ?? .null }
+    public static func optional(_ value: Int32?) -> JSONValue { value.map { .int(Int64($0)) } ?? .null }
+    public static func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+    public static func optional(_ value: Double?) -> JSONValue { value.map(JSONValue.double) ?? .null }
+    public static func int(_ value: Int) -> JSONValue { .int(Int64(value)) }
+    public static func int(_ value: Int32) -> JSONValue { .int(Int64(value)) }
+
+    /// Parses JSON text (integers kept whole).
+    public static func parse(_ data: Data) throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: data)
+    }
+
+    /// A Codable value as JSONEncoder writes it (nil members are left out: callers that promise
+    /// every key set the absent ones to `.null`).
+    public init(encoding value: some Encodable) throws {
+        self = try JSONValue.parse(JSONEncoder().encode(value))
+    }
+
+    /// A Codable struct as an object with every stored property as a key: those that are nil
+    /// (which JSONEncoder leaves out) as null, so the keys a reader tests always exist.
+    public init(encodingWithNulls value: some Encodable) throws {
+        self = try JSONValue(encoding: value)
+        for case let (label?, _) in Mirror(reflecting: value).children where self[label] == nil {
+            set(label, .null)
+        }
+    }
+
+    /// The members of an object; empty for other values.
+    public var members: [String: JSONValue] {
+        guard case .object(let m) = self else { return [:] }
+        return m
+    }
 }
 
 extension JSONValue: Decodable {
@@ -48,6 +76,9 @@ extension JSONValue: Decodable {
 }
 
 extension JSONValue {
+    /// The document as a command prints it: `rendered()` and a newline.
+    public var printed: String { rendered() + "\n" }
+
     /// Pretty-printed, keys sorted, two-space indent, slashes unescaped.
     public func rendered() -> String {
         var out = ""
@@ -94,7 +125,8 @@ extension JSONValue {
         return String(d)
     }
 
-    private static func quoted(_ s: String) -> String {
+    /// A JSON string literal for `s`.
+    public static func quoted(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {
