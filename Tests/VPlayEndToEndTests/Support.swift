@@ -7,6 +7,7 @@
 
 import Foundation
 import Testing
+import VPlayTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -60,14 +61,20 @@ private let addChdir: AddChdirFn? = {
 
 /// Runs `executable` (looked up in PATH if it has no slash) with a hard timeout.
 ///
-/// The child gets its own process group, default signal dispositions, an empty signal mask and
-/// /dev/null as stdin; stdout and stderr go to temp files that are read back. When the timeout
-/// expires, the process group this function created (whose id is the child's pid) is sent
+/// The child gets its own session and process group, default signal dispositions, an empty signal
+/// mask and /dev/null as stdin; stdout and stderr go to temp files that are read back. When the
+/// timeout expires, the process group this function created (whose id is the child's pid) is sent
 /// SIGKILL — only what this call started, never anything found by name — and the result says
 /// `timedOut`.
+///
+/// Under the leak check (`LeakLedger.current`, set by the `.leakChecked` trait), the child carries
+/// its ledger token in its environment, and when it has ended, whatever it started that is still
+/// alive (a shadow, an orphan) is recorded as a leak — the test fails — and killed by pid.
+/// `survivorsAllowed`: the caller expects processes to outlive this one (they are killed, not
+/// counted).
 func runProcess(
     _ executable: String, _ arguments: [String], cwd: String? = nil,
-    environment: [String: String] = [:], timeout: Double
+    environment: [String: String] = [:], timeout: Double, survivorsAllowed: Bool = false
 ) throws -> ProcessResult {
     let command = [executable] + arguments
     let outDir = try makeTempDirectory(prefix: "vplay-e2e-out")
@@ -92,8 +99,8 @@ func runProcess(
     var attr = posix_spawnattr_t()
     posix_spawnattr_init(&attr)
     defer { posix_spawnattr_destroy(&attr) }
-    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-    posix_spawnattr_setpgroup(&attr, 0)
+    // A new session (glibc's POSIX_SPAWN_SETSID, 0x80, not visible to Swift) is also a new group.
+    posix_spawnattr_setflags(&attr, Int16(0x80 | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     var emptyMask = sigset_t()
     sigemptyset(&emptyMask)
     posix_spawnattr_setsigmask(&attr, &emptyMask)
@@ -104,6 +111,9 @@ func runProcess(
 
     var env = ProcessInfo.processInfo.environment
     for (k, v) in environment { env[k] = v }
+    let ledger = LeakLedger.current
+    let spawnToken = ledger?.nextSpawnToken()
+    if let spawnToken { env[LeakLedger.environmentKey] = spawnToken }
     let cArgv: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
     let cEnv: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
     defer {
@@ -117,6 +127,7 @@ func runProcess(
     guard rc == 0 else {
         throw E2EError("cannot start \(argv[0]): \(String(cString: strerror(rc)))")
     }
+    if let ledger, let spawnToken { ledger.register(spawn: pid, token: spawnToken) }
 
     var status: Int32 = 0
     var timedOut = false
@@ -134,7 +145,11 @@ func runProcess(
         }
         usleep(5_000)
     }
-    if !timedOut {
+    if let ledger {
+        // The command is gone: what it left behind is a leak (unless it timed out: then the
+        // timeout is the failure), and is killed by pid.
+        ledger.collect(after: pid, allowed: timedOut || survivorsAllowed)
+    } else if !timedOut {
         // The command is gone; anything it left behind in its own group goes too.
         kill(-pid, SIGKILL)
     }
