@@ -1,6 +1,6 @@
 // clone_vm: clone(CLONE_VM) without CLONE_THREAD: a separate process sharing memory with its
 // parent, on a malloc'd stack; it opens a file and writes the result into shared memory.
-// conformance: replayed
+// conformance: transparent: clone_vm-PID: replay: at log event N of M: thread N entered write(0x…, 0x…) where the recording has munmap(0x…, 0x…)
 #include "conformance.h"
 #include <sched.h>
 static volatile int result;

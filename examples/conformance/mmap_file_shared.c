@@ -1,5 +1,5 @@
 // mmap_file_shared: a file mapped MAP_SHARED and written through the mapping; pread sees it.
-// conformance: replayed
+// conformance: transparent: mmap_file_shared-PID: replay: at log event N of M: thread N entered write(0x…, 0x…) where the recording has munmap(0x…, 0x…)
 #include "conformance.h"
 int main(void) {
     char *dir = make_temp_dir();

@@ -1,6 +1,6 @@
 // robust_mutex: a process-shared robust mutex held by a child that exits; the parent gets
 // EOWNERDEAD (the kernel walks the child's robust list); get_robust_list returns ours.
-// conformance: replayed
+// conformance: transparent: robust_mutex-PID: replay: at log event N of M: thread N entered write(0x…, 0x…, 0x…) where the recording has get_robust_list(0x…, 0x…, 0x…)
 #include "conformance.h"
 #include <linux/futex.h>
 #include <pthread.h>

@@ -1,5 +1,5 @@
 // vfork_exit: vfork, the child (sharing memory until it exits) writes a variable and _exits.
-// conformance: replayed
+// conformance: transparent: vfork_exit-PID: replay: at log event N of M: thread N entered write(0x…, 0x…, 0x…, 0x…) where the recording has wait4(0x…, 0x…, 0x…, 0x…)
 #include "conformance.h"
 int main(void) {
     volatile int shared = 0;
