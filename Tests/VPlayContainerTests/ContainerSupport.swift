@@ -5,6 +5,7 @@
 // that says what is missing and how to install it.
 
 import Foundation
+import VPlayTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -62,6 +63,8 @@ final class BackgroundProcess {
     private let outDir: String
     private let start = Date()
     private var finished: ProcessResult?
+    /// The leak check of the test that started this process (see LeakLedger).
+    private let ledger = LeakLedger.current
 
     init(_ executable: String, _ arguments: [String], cwd: String? = nil, stdin: Data? = nil,
          environment: [String: String] = [:]) throws {
@@ -83,8 +86,8 @@ final class BackgroundProcess {
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        posix_spawnattr_setpgroup(&attr, 0)
+        // A new session (glibc's POSIX_SPAWN_SETSID, 0x80, not visible to Swift) is also a new group.
+        posix_spawnattr_setflags(&attr, Int16(0x80 | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var emptyMask = sigset_t()
         sigemptyset(&emptyMask)
         posix_spawnattr_setsigmask(&attr, &emptyMask)
@@ -95,6 +98,8 @@ final class BackgroundProcess {
 
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
+        let spawnToken = ledger?.nextSpawnToken()
+        if let spawnToken { env[LeakLedger.environmentKey] = spawnToken }
         let cArgv: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         let cEnv: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
@@ -108,6 +113,7 @@ final class BackgroundProcess {
             throw ContainerTestError("cannot start \(argv[0]): \(String(cString: strerror(rc)))")
         }
         pid = child
+        if let ledger, let spawnToken { ledger.register(spawn: child, token: spawnToken) }
     }
 
     deinit {
@@ -116,6 +122,7 @@ final class BackgroundProcess {
             kill(pid, SIGKILL)
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            ledger?.collect(after: pid, allowed: true)  // abandoned: killed, not a leak of its own
         }
         try? FileManager.default.removeItem(atPath: outDir)
     }
@@ -163,6 +170,8 @@ final class BackgroundProcess {
             stdout: read(outDir + "/stdout"), stderr: read(outDir + "/stderr"),
             timedOut: timedOut, seconds: Date().timeIntervalSince(start))
         finished = result
+        // What the process left behind is a leak (unless it timed out), killed by pid.
+        ledger?.collect(after: pid, allowed: timedOut)
         return result
     }
 }

@@ -3,6 +3,7 @@
 // writes for a container.
 
 import Foundation
+import VPlayTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -293,8 +294,12 @@ func uniqueContainerID(_ tag: String) -> String {
 enum Monitor {
     /// The monitor pid from /run/vplay/<id>.pid, if the file exists and holds a number.
     static func pid(_ id: String) -> pid_t? {
-        guard let text = try? String(contentsOfFile: Locations.monitorPIDFile(id), encoding: .utf8) else { return nil }
-        return pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        guard let text = try? String(contentsOfFile: Locations.monitorPIDFile(id), encoding: .utf8),
+              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return nil }
+        // The monitor is a daemon (its own session, reparented to init, the hook's environment):
+        // only its pid ties it to the test, so the leak check watches it by pid.
+        LeakLedger.current?.watch(pid: pid)
+        return pid
     }
 
     /// Whether `pid` is a live (not zombie) process whose command line mentions vplay.

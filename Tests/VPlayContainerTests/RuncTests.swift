@@ -8,12 +8,13 @@
 
 import Foundation
 import Testing
+import VPlayTestSupport
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-@Suite("containers recorded through the OCI hooks", .serialized, .timeLimit(.minutes(5)))
+@Suite("containers recorded through the OCI hooks", .serialized, .timeLimit(.minutes(5)), .leakChecked)
 struct ContainerTests {}
 
 // MARK: - runc

@@ -8,12 +8,13 @@
 
 import Foundation
 import Testing
+import VPlayTestSupport
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-@Suite("record, inspect and replay the C examples", .serialized, .timeLimit(.minutes(5)))
+@Suite("record, inspect and replay the C examples", .serialized, .timeLimit(.minutes(5)), .leakChecked)
 struct EndToEndTests {}
 
 // MARK: - Single-process crashes

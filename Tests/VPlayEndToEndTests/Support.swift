@@ -7,6 +7,7 @@
 
 import Foundation
 import Testing
+import VPlayTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -60,25 +61,33 @@ private let addChdir: AddChdirFn? = {
 
 /// Runs `executable` (looked up in PATH if it has no slash) with a hard timeout.
 ///
-/// The child gets its own process group, default signal dispositions, an empty signal mask and
-/// /dev/null as stdin; stdout and stderr go to temp files that are read back. When the timeout
-/// expires, the process group this function created (whose id is the child's pid) is sent
+/// The child gets its own session and process group, default signal dispositions, an empty signal
+/// mask and /dev/null as stdin; stdout and stderr go to temp files that are read back. When the
+/// timeout expires, the process group this function created (whose id is the child's pid) is sent
 /// SIGKILL — only what this call started, never anything found by name — and the result says
 /// `timedOut`.
+///
+/// Under the leak check (`LeakLedger.current`, set by the `.leakChecked` trait), the child carries
+/// its ledger token in its environment, and when it has ended, whatever it started that is still
+/// alive (a shadow, an orphan) is recorded as a leak — the test fails — and killed by pid.
+/// `survivorsAllowed`: the caller expects processes to outlive this one (they are killed, not
+/// counted).
 func runProcess(
     _ executable: String, _ arguments: [String], cwd: String? = nil,
-    environment: [String: String] = [:], timeout: Double
+    environment: [String: String] = [:], timeout: Double, survivorsAllowed: Bool = false
 ) throws -> ProcessResult {
-    try SpawnedProcess(executable, arguments, cwd: cwd, environment: environment).wait(timeout: timeout)
+    try SpawnedProcess(executable, arguments, cwd: cwd, environment: environment)
+        .wait(timeout: timeout, survivorsAllowed: survivorsAllowed)
 }
 
-/// A process started in its own process group, with stdout and stderr going to temp files;
-/// `wait` collects it (and kills its group on timeout). For tests that act while it runs.
+/// A process started as `runProcess` starts it; `wait` collects it. For tests that act on a
+/// process while it runs.
 final class SpawnedProcess {
     let command: [String]
     let pid: pid_t
     let start: Date
     private let outDir: String
+    private let ledger: LeakLedger?
     private var result: ProcessResult?
 
     init(_ executable: String, _ arguments: [String], cwd: String? = nil,
@@ -100,50 +109,55 @@ final class SpawnedProcess {
             } else {
                 argv = ["/usr/bin/env", "-C", cwd] + command  // env execs the command: same pid
             }
-    }
+        }
 
-    var attr = posix_spawnattr_t()
-    posix_spawnattr_init(&attr)
-    defer { posix_spawnattr_destroy(&attr) }
-    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-    posix_spawnattr_setpgroup(&attr, 0)
-    var emptyMask = sigset_t()
-    sigemptyset(&emptyMask)
-    posix_spawnattr_setsigmask(&attr, &emptyMask)
-    var defaults = sigset_t()
-    sigemptyset(&defaults)
-    for sig in 1..<32 where sig != SIGKILL && sig != SIGSTOP { sigaddset(&defaults, Int32(sig)) }
-    posix_spawnattr_setsigdefault(&attr, &defaults)
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        // A new session (glibc's POSIX_SPAWN_SETSID, 0x80, not visible to Swift) is also a new group.
+        posix_spawnattr_setflags(&attr, Int16(0x80 | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        posix_spawnattr_setsigmask(&attr, &emptyMask)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for sig in 1..<32 where sig != SIGKILL && sig != SIGSTOP { sigaddset(&defaults, Int32(sig)) }
+        posix_spawnattr_setsigdefault(&attr, &defaults)
 
-    var env = ProcessInfo.processInfo.environment
-    for (k, v) in environment { env[k] = v }
-    let cArgv: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-    let cEnv: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer {
-        cArgv.forEach { free($0) }
-        cEnv.forEach { free($0) }
-    }
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        let ledger = LeakLedger.current
+        let spawnToken = ledger?.nextSpawnToken()
+        if let spawnToken { env[LeakLedger.environmentKey] = spawnToken }
+        let cArgv: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        let cEnv: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            cArgv.forEach { free($0) }
+            cEnv.forEach { free($0) }
+        }
 
-    let start = Date()
-    var pid: pid_t = 0
-    let rc = posix_spawnp(&pid, argv[0], &actions, &attr, cArgv, cEnv)
-    guard rc == 0 else {
-        try? FileManager.default.removeItem(atPath: outDir)
-        throw E2EError("cannot start \(argv[0]): \(String(cString: strerror(rc)))")
-    }
-    self.command = command
-    self.pid = pid
-    self.start = start
-    self.outDir = outDir
+        let start = Date()
+        var pid: pid_t = 0
+        let rc = posix_spawnp(&pid, argv[0], &actions, &attr, cArgv, cEnv)
+        guard rc == 0 else {
+            try? FileManager.default.removeItem(atPath: outDir)
+            throw E2EError("cannot start \(argv[0]): \(String(cString: strerror(rc)))")
+        }
+        if let ledger, let spawnToken { ledger.register(spawn: pid, token: spawnToken) }
+        self.command = command
+        self.pid = pid
+        self.start = start
+        self.outDir = outDir
+        self.ledger = ledger
     }
 
     deinit {
-        if result == nil { _ = try? wait(timeout: 0) }
+        if result == nil { _ = try? wait(timeout: 0, survivorsAllowed: true) }
         try? FileManager.default.removeItem(atPath: outDir)
     }
 
-    /// Waits up to `timeout` seconds, then kills the process group this object created.
-    func wait(timeout: Double) throws -> ProcessResult {
+    /// Waits until `timeout` seconds after the start, then kills the process group this object created.
+    func wait(timeout: Double, survivorsAllowed: Bool = false) throws -> ProcessResult {
         if let result { return result }
         let outPath = outDir + "/stdout", errPath = outDir + "/stderr"
         var status: Int32 = 0
@@ -162,7 +176,11 @@ final class SpawnedProcess {
             }
             usleep(5_000)
         }
-        if !timedOut {
+        if let ledger {
+            // The command is gone: what it left behind is a leak (unless it timed out: then the
+            // timeout is the failure), and is killed by pid.
+            ledger.collect(after: pid, allowed: timedOut || survivorsAllowed)
+        } else if !timedOut {
             // The command is gone; anything it left behind in its own group goes too.
             kill(-pid, SIGKILL)
         }
