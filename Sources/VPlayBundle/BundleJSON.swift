@@ -43,6 +43,7 @@ struct ThreadJSON: Codable {
         try c.encode(xstate, forKey: .xstate)
         try c.encode(signalMask, forKey: .signalMask)
         try c.encode(altStack, forKey: .altStack)
+        try c.encode(clearChildTid, forKey: .clearChildTid)
     }
 }
 
