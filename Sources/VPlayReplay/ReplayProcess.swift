@@ -28,6 +28,11 @@ public final class ReplayThread {
     public internal(set) var exited = false
     /// Where the kernel clears the tid when the thread exits (pthread_join waits on it).
     var clearChildTid: UInt64?
+    /// The mask an emulated sigsuspend-like call would have installed while it waited: the
+    /// signal that interrupted it is taken under it.
+    var temporaryMask: UInt64?
+    /// The mask to put back in the signal frame being delivered (the one from before that call).
+    var frameMask: UInt64?
     /// Inside a syscall (entered, not yet returned): it cannot be single-stepped.
     public var inSyscall: Bool { pending != nil }
 

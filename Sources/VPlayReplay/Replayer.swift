@@ -233,6 +233,7 @@ public final class Replayer {
 
     /// Resumes the thread and waits for its next stop. Only this thread runs meanwhile.
     func advance(_ t: ReplayThread) throws -> Stop {
+        try restoreMaskInFrame(t)
         try resume(t)
         while true {
             guard let w = try waitForTask(t.realTid) else { throw Divergence("thread \(t.recordedTid) disappeared") }
@@ -261,6 +262,26 @@ public final class Replayer {
                 try t.tracee.resumeSyscall()
             }
         }
+    }
+
+    /// A signal taken under a sigsuspend-like call's mask returns, after its handler, to the
+    /// mask from before the call: the kernel writes the current mask into the frame, so deliver
+    /// by a single step (which stops at the handler's first instruction, the frame at rsp) and
+    /// put the older mask in the frame's uc_sigmask.
+    func restoreMaskInFrame(_ t: ReplayThread) throws {
+        guard let original = t.frameMask, t.signalToDeliver != 0, let memory else { return }
+        t.frameMask = nil
+        let sig = t.signalToDeliver
+        t.signalToDeliver = 0
+        t.atExitStop = false
+        try t.tracee.singleStep(signal: sig)
+        guard let w = try waitForTask(t.realTid), case .signalStop(SIGTRAP) = w.status else {
+            throw Divergence("thread \(t.recordedTid) did not enter the handler of signal \(sig) under a single step")
+        }
+        let frame = try t.tracee.registers().rsp
+        // struct rt_sigframe: pretcode (8), then ucontext: uc_flags, uc_link (8 each), uc_stack
+        // (24), uc_mcontext (256), uc_sigmask.
+        try memory.write(frame + 304, withUnsafeBytes(of: original.littleEndian) { Array($0) })
     }
 
     /// Resumes the thread as the observer says (to the next syscall stop by default), with the
@@ -402,6 +423,9 @@ public final class Replayer {
         if call.emulated { regs.origRax = UInt64(bitPattern: Int64(number)) }
         if RestartErrno.isInterrupted(regs), !nextEventIsSignal(for: t.recordedTid) {
             regs = RestartErrno.restarted(regs)
+        } else if call.emulated, nextEventIsSignal(for: t.recordedTid) {
+            t.temporaryMask = SyscallTable.temporarySignalMask(number: Int(number), args: call.args,
+                                                                memory: MemoryReaderAdapter(memory))
         }
         try t.tracee.setRegisters(regs)
     }
@@ -525,6 +549,11 @@ public final class Replayer {
     /// Delivers an asynchronous signal at the recorded point: right away when the thread is
     /// already there, else at a hardware breakpoint on the recorded pc whose registers match.
     func inject(_ t: ReplayThread, signal: Int32, siginfo: [UInt8], registers: Registers) throws {
+        if let temporary = t.temporaryMask {
+            t.temporaryMask = nil
+            t.frameMask = try t.tracee.signalMask()
+            try t.tracee.setSignalMask(temporary)
+        }
         let here = try t.tracee.registers()
         if here.generalPurpose == registers.generalPurpose || t.atExitStop && here.rip == registers.rip && here.rax == registers.rax {
             _ = vp_tgkill(pid, t.realTid, signal)

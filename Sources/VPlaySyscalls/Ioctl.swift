@@ -32,6 +32,8 @@ enum IoctlRequests {
 
     /// Requests without usable _IOC bits that store a struct at argp, by size.
     static let writes: [UInt32: Int] = [
+        0x0001: 4,      // FIBMAP: the block number, an int read and written in place
+        0x0002: 4,      // FIGETBSZ: the file system's block size, an int
         0x5401: 36,     // TCGETS: the kernel's struct termios (NCCS 19), not glibc's 60-byte one
         0x5405: 18,     // TCGETA: struct termio
         0x540F: 4,      // TIOCGPGRP

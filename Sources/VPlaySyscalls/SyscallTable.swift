@@ -31,11 +31,16 @@ public enum SyscallTable {
 
     /// How replay handles a call that returned `result` when recorded. A call the kernel does
     /// not implement (any number outside the ABI, `syscall(-1)`) did nothing but return ENOSYS,
-    /// and a failed exec changed nothing: both are answered from the log like any other call.
+    /// and a failed exec or unsupported call changed nothing: they are answered from the log
+    /// like any other call.
     public static func replayPolicy(_ number: Int, recordedResult result: Int64?) -> ReplayPolicy {
         if result == -Errno.ENOSYS { return .emulate }
         guard let spec = spec(number) else { return .unsupported("not an x86_64 system call") }
-        if spec.policy == .exec, let result, result < 0, result > -4096 { return .emulate }
+        let failed = result.map { $0 < 0 && $0 > -4096 } ?? false
+        if failed, spec.policy == .exec { return .emulate }
+        // A call vplay cannot describe wrote nothing when it failed (ptrace of a process
+        // another tracer holds, EPERM): the error is all there is to replay.
+        if failed, case .unsupported = spec.policy { return .emulate }
         return spec.policy
     }
 
@@ -55,6 +60,26 @@ public enum SyscallTable {
             return flags & clearTid != 0 && childTid != 0 ? childTid : nil
         default:
             return nil
+        }
+    }
+
+    /// The signal mask a call installs while it waits (sigsuspend, pselect6, ppoll,
+    /// epoll_pwait/2): a signal that interrupts it is taken under that mask, and the mask from
+    /// before the call comes back when the handler returns. Nil for other calls or a null mask.
+    public static func temporarySignalMask(number: Int, args: [UInt64], memory: TraceeMemoryReader) -> UInt64? {
+        func mask(at address: UInt64) -> UInt64? {
+            guard address != 0, let raw = try? memory.read(address: address, count: 8), raw.count == 8 else { return nil }
+            return raw.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+        }
+        guard args.count == 6 else { return nil }
+        switch name(number) {
+        case "rt_sigsuspend": return mask(at: args[0])
+        case "ppoll": return mask(at: args[3])
+        case "epoll_pwait", "epoll_pwait2": return mask(at: args[4])
+        case "pselect6":
+            // The sixth argument points to { const sigset_t *ss; size_t ss_len; }.
+            return mask(at: args[5]).flatMap { mask(at: $0) }
+        default: return nil
         }
     }
 
@@ -81,6 +106,7 @@ public enum SyscallTable {
             throw SyscallTableError.unsupported(name: name, reason: reason)
         }
         if case .unsupported(let reason) = entry.policy {
+            if result < 0 && result > -4096 { return [] }  // it failed: nothing was written
             throw SyscallTableError.unsupported(name: name, reason: reason)
         }
         let call = Call(number: number, name: name, args: args, result: result, memory: memory)

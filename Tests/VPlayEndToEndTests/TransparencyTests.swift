@@ -156,6 +156,11 @@ extension EndToEndTests {
         }
     }
 
+    @Test("SIGALRM every millisecond while two threads make syscalls: recording finishes and the bundle replays")
+    func timerStormFinishes() throws {
+        try recordExitZeroAndReplay("timer_storm", window: "0.05")
+    }
+
     @Test("a thread whose first instruction faults (stack pointer in unmapped memory): the process dies at once, as natively")
     func badStackThread() throws {
         let ws = try Workspace("bad_stack_thread")

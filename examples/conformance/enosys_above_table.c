@@ -1,5 +1,5 @@
 // enosys_above_table: a syscall number above the kernel's table fails with ENOSYS.
-// conformance: unsupported: enosys_above_table-PID: replay: at log event N of M: syscall_1000 is not supported: unknown syscall
+// conformance: replayed
 #include "conformance.h"
 int main(void) {
     long numbers[] = {1000, 4096, 100000};

@@ -1,5 +1,5 @@
 // enosys_minus1: syscall(-1) fails with ENOSYS and the program goes on.
-// conformance: unsupported: enosys_minus1-PID: replay: at log event N of M: syscall_-1 is not supported: unknown syscall
+// conformance: replayed
 #include "conformance.h"
 int main(void) {
     errno = 0;

@@ -1,5 +1,5 @@
 // exec_eacces: execve() of a file without execute permission fails with EACCES.
-// conformance: unsupported: exec_eacces-PID: replay: at log event N of M: the window contains an exec, which replay cannot re-run
+// conformance: replayed
 #include "conformance.h"
 int main(void) {
     char *dir = make_temp_dir();

@@ -1,5 +1,5 @@
 // exec_enoent: execve() of a path that does not exist fails with ENOENT and the program goes on.
-// conformance: unsupported: exec_enoent-PID: replay: at log event N of M: the window contains an exec, which replay cannot re-run
+// conformance: replayed
 #include "conformance.h"
 int main(void) {
     char *args[] = {"nothing", NULL};

@@ -1,5 +1,5 @@
 // group_stop: SIGSTOP then SIGCONT to a process whose threads are blocked in read(); it goes on.
-// conformance: transparent: group_stop-PID: replay: at log event N of M: thread N entered futex(0x…, 0x…, 0x…, 0x…) where the recording has wait4(0x…, 0x…, 0x…, 0x…)
+// conformance: replayed
 #include "conformance.h"
 #include <pthread.h>
 static int p[2];
