@@ -69,7 +69,7 @@ struct Debug: ParsableCommand {
     func startGDB(port: UInt16) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["gdb", "-q", "-ex", "target remote :\(port)"] + gdbArguments
+        process.arguments = ["gdb", "-q", "-ex", "set remotetimeout 30", "-ex", "target remote :\(port)"] + gdbArguments
         do {
             try process.run()
         } catch {

@@ -34,7 +34,7 @@ struct DebugFixture {
     /// gdb -batch with `commands`, connected through `target remote | vplay-bundle debug --stdio`.
     func gdb(_ commands: [String], timeout: Double = 120) throws -> String {
         let target = "target remote | \(try Locations.vplayBundle()) debug --stdio \(bundle)"
-        let r = try runProcess("gdb", ["-batch", "-nx", "-ex", "set pagination off", "-ex", target]
+        let r = try runProcess("gdb", ["-batch", "-nx", "-ex", "set pagination off", "-ex", "set remotetimeout 30", "-ex", target]
                                + commands.flatMap { ["-ex", $0] }, cwd: ws.replayDirectory, timeout: timeout)
         #expect(!r.timedOut, "gdb timed out:\n\(r)")
         return r.stdout + r.stderr
@@ -151,7 +151,7 @@ extension EndToEndTests {
             announced += String(decoding: chunk, as: UTF8.self)
         }
         let port = try #require(announced.firstMatch(of: /listening on [0-9.]+:(\d+)/).map { String($0.1) }, "\(announced)")
-        let out = try runProcess("gdb", ["-batch", "-nx", "-ex", "target remote :\(port)", "-ex", "break compute",
+        let out = try runProcess("gdb", ["-batch", "-nx", "-ex", "set remotetimeout 30", "-ex", "target remote :\(port)", "-ex", "break compute",
                                          "-ex", "continue", "-ex", "kill"], cwd: f.ws.replayDirectory, timeout: 120)
         #expect((out.stdout + out.stderr).contains("Breakpoint 1, compute (x=0)"), "\(out)")
     }

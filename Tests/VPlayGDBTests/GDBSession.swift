@@ -121,6 +121,6 @@ private func openFIFOPair(read: String, write: String, timeout: Double, gdb: Too
 
 /// Batch-mode gdb arguments: no init files, each command an -ex.
 func batch(_ commands: [String], file: String? = nil) -> [String] {
-    ["-batch", "-nx", "-iex", "set pagination off", "-iex", "set confirm off"]
+    ["-batch", "-nx", "-iex", "set pagination off", "-iex", "set confirm off", "-iex", "set remotetimeout 30"]
         + commands.flatMap { ["-ex", $0] } + (file.map { [$0] } ?? [])
 }
