@@ -18,8 +18,10 @@ let package = Package(
         .target(name: "CVPlay", linkerSettings: [.linkedLibrary("zstd")]),
         // Typed Swift over ptrace, /proc and remote syscalls.
         .target(name: "VPlayKernel", dependencies: ["CVPlay", "VPlayBundle", .product(name: "Logging", package: "swift-log")]),
+        // The kernel ABI every layer shares: syscall numbers (generated from the table), ...
+        .target(name: "VPlayABI", dependencies: []),
         // The one syscall table: names, argument kinds, memory written, replay policy.
-        .target(name: "VPlaySyscalls", dependencies: []),
+        .target(name: "VPlaySyscalls", dependencies: ["VPlayABI"]),
         // The one JSON writer of every --json output and generated JSON file: a value built in
         // code, printed with sorted keys, 64-bit integers whole.
         .target(name: "VPlayJSON", dependencies: []),
