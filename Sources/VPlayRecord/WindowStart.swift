@@ -26,6 +26,7 @@ extension Recorder {
         var state: ProcessState
         var shadow: Int32?
         var shadowLocal: Int32?
+        var shared: SharedCopy?
         do {
             if reason != "rotation" {
                 // PR_SET_TSC(PR_TSC_SIGSEGV): rdtsc traps so the recorder can log its value.
@@ -44,6 +45,11 @@ extension Recorder {
             let actions = try querySignalActions(process, caller: caller, memory: memory)
             let altStack = try queryAltStack(caller: caller, memory: memory)
             (shadow, shadowLocal) = try takeShadow(caller)
+            let mappings = try ProcFS.maps(process.pid)
+            shared = SharedCopy.take(pid: process.pid, memory: memory, mappings: mappings)
+            if let shadow, let shared {
+                try releaseSharedMappings(shadow: shadow, copy: shared, syscallInstruction: caller.syscallInstruction)
+            }
             // The trigger's window-start registers are the ones it resumes with.
             let triggerRegs = try caller.finish(reissue: atEntry)
             var first = try snapshot(trigger.tid, pid: process.pid, registers: triggerRegs)
@@ -53,7 +59,7 @@ extension Recorder {
                 snapshots.append(try snapshot(tid, pid: process.pid, registers: try t0Registers(tid, status)))
             }
             state = ProcessState(brk: brk, signalActions: actions, threads: snapshots,
-                                 mappings: try ProcFS.maps(process.pid))
+                                 mappings: mappings, stackLimit: ProcFS.stackLimit(process.pid))
         } catch {
             _ = try? caller.finish(reissue: atEntry)
             if let s = shadow { killShadow(s) }
@@ -62,6 +68,7 @@ extension Recorder {
         process.previous = process.current
         let window = Window(startNanos: monotonicNanos(), reason: reason, shadow: shadow, state: state)
         window.shadowLocalPid = shadowLocal
+        window.shared = shared
         window.snapshotSeconds = Double(monotonicNanos() &- began) / 1e9
         process.current = window
         // Threads caught at a syscall exit re-enter that call at window start; log its entry first.

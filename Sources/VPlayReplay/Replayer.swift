@@ -45,6 +45,9 @@ public struct ReplayOptions: Sendable {
     public var cpu: Int32? = 0
     /// Give up (a divergence) after this many seconds.
     public var timeLimit: Double?
+    /// Looks at the replayed memory when the process is about to end as recorded; a message
+    /// is a divergence (a trial replay compares memory it can only check then).
+    public var endCheck: (@Sendable (ProcessMemory) -> String?)?
     public init(echo: (@Sendable (Int32, [UInt8]) -> Void)? = nil) { self.echo = echo }
 }
 
@@ -363,6 +366,7 @@ public final class Replayer {
         }
         if call.brk { try applyBrk(t, to: result) }
         guard let memory else { return }
+        if result == 0 { try applyStackLimit(call, memory: memory) }
         for w in writes { try memory.write(w.address, w.bytes) }
         regs.rax = UInt64(bitPattern: result)
         // The kernel preserves argument registers; undo any rewriting (mmap of a file as anonymous).
@@ -401,6 +405,9 @@ public final class Replayer {
             regs.r8 = UInt64(bitPattern: -1)
             regs.r9 = 0
             return false
+        case 25 where UInt64(bitPattern: result) == regs.rdi:  // mremap in place: as it is
+            _ = try pageServer?.populate(regs.rdi, count: Int(regs.rsi))
+            return false
         case 25:  // mremap: fixed at the recorded address
             regs.r10 |= 3
             regs.r8 = UInt64(bitPattern: result)
@@ -409,7 +416,7 @@ public final class Replayer {
             return false
         case 12:  // brk: answered from the log; the heap is grown or shrunk after it
             return true
-        case 28 where [4, 8, 9].contains(regs.rdx):  // madvise DONTNEED/FREE/REMOVE: zeros from now on
+        case 28 where [4, 8, 9, 24].contains(regs.rdx):  // madvise DONTNEED/FREE/REMOVE/DONTNEED_LOCKED: zeros from now on
             pageServer?.release(regs.rdi, length: regs.rsi)
             return false
         default:  // munmap, mprotect, madvise, mlock...: re-run as they are
@@ -440,6 +447,22 @@ public final class Replayer {
             try caller.finish(reissue: false)
         }
         brk = target
+    }
+
+    /// A new RLIMIT_STACK set inside the window bounds how far [stack] grows from then on: the
+    /// replay process gets it too (the call itself is answered from the log).
+    func applyStackLimit(_ call: PendingCall, memory: ProcessMemory) throws {
+        let limit: UInt64
+        switch call.number {
+        case 160 where call.args[0] == 3:  // setrlimit(RLIMIT_STACK, new)
+            limit = try memory.readU64(call.args[1])
+        case 302 where call.args[1] == 3 && call.args[2] != 0
+                       && (call.args[0] == 0 || call.args[0] == UInt64(bundle.manifest.process.pid)):  // prlimit64(self, RLIMIT_STACK, new, old)
+            limit = try memory.readU64(call.args[2])
+        default:
+            return
+        }
+        if vp_limit_stack(pid, limit) != 0 { throw Divergence("could not set the stack limit of the replay process to \(limit)") }
     }
 
     func createsThread(_ number: Int32, _ args: [UInt64]) throws -> Bool {
@@ -596,6 +619,7 @@ public final class Replayer {
 
     func finish(_ t: ReplayThread, status: Int32) throws {
         let signal = status & 0x7f
+        if let check = options.endCheck, let memory, let mismatch = check(memory) { throw Divergence(mismatch) }
         if signal != 0 {
             endSignal = nil
             endRegisters = t.lastSignalRegisters
