@@ -104,6 +104,7 @@ extension Recorder {
     func releaseSharedMappings(shadow: Int32, copy: SharedCopy, syscallInstruction: UInt64) throws {
         let ranges = copy.copied + copy.uncovered
         guard !ranges.isEmpty else { return }
+        logger.debug("shadow \(shadow): unmapping \(ranges.count) shared or hugetlb mappings copied at window start")
         let caller = try RemoteCaller(Tracee(shadow), syscallInstruction: syscallInstruction, atEntryStop: false)
         for m in ranges {
             let r = try caller.call(SysNr.munmap, [m.start, m.size])
