@@ -2,6 +2,8 @@
 // child opens and reads a file (its first syscall is openat) and exits with what it found.
 //   argv[1]: malloc | mmap     where the stack comes from
 //   argv[2]: fork | vm | thread  a separate process, one sharing memory, or a thread
+//   argv[3]: the stack's size in KiB (default 256; 4 leaves no room below the child's stack
+//            pointer for the 4 KiB the recorder's window start used to borrow there)
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -35,7 +37,7 @@ static int thread_main(void *path) {
 }
 
 int main(int argc, char **argv) {
-    const size_t size = 256 * 1024;
+    const size_t size = (argc > 3 ? (size_t)atoi(argv[3]) : 256) * 1024;
     const char *where = argc > 1 ? argv[1] : "mmap", *kind = argc > 2 ? argv[2] : "fork";
     char *stack = strcmp(where, "malloc") == 0
         ? malloc(size)

@@ -118,17 +118,19 @@ extension EndToEndTests {
         }
     }
 
-    @Test("clone() onto a stack the program allocated, openat in the child: verified and replayed")
+    @Test("clone() onto a stack the program allocated (4 KiB too), openat in the child: recorded, verified, replayed")
     func cloneOnOwnStack() throws {
-        for (stack, kind) in [("malloc", "vm"), ("mmap", "fork"), ("mmap", "thread"), ("malloc", "thread")] {
-            let ws = try Workspace("clone-\(stack)-\(kind)")
+        let cases = [("malloc", "vm", "256"), ("mmap", "fork", "256"), ("mmap", "thread", "256"), ("malloc", "thread", "256"),
+                     ("mmap", "fork", "4"), ("mmap", "vm", "4")]
+        for (stack, kind, kib) in cases {
+            let ws = try Workspace("clone-\(stack)-\(kind)-\(kib)")
             defer { ws.remove() }
             try Prerequisites.require()
             let program = try ws.compile("clone_stacks")
-            let rec = try VPlay.record([program, stack, kind], in: ws, options: ["--window", "0.25", "--on-exit-code", "0"])
-            #expect(rec.exitCode == 0, "\(stack) \(kind):\n\(rec)")
+            let rec = try VPlay.record([program, stack, kind, kib], in: ws, options: ["--window", "0.25", "--on-exit-code", "0"])
+            #expect(rec.exitCode == 0, "\(stack) \(kind) \(kib) KiB:\n\(rec)")
             let bundles = try ws.bundles()
-            #expect(bundles.count == (kind == "thread" ? 1 : 2), "\(stack) \(kind): \(bundles)\n\(rec)")
+            #expect(bundles.count == (kind == "thread" ? 1 : 2), "\(stack) \(kind) \(kib) KiB: \(bundles)\n\(rec)")
             try ws.delete([program])
             // A CLONE_VM child writes its parent's memory behind the parent's log: only the
             // child's own bundle (the later pid) is expected to verify then.
