@@ -86,6 +86,7 @@ extension Recorder {
         do {
             var replayOptions = ReplayOptions()
             replayOptions.pageSource = try WindowStartPages(shadow: shadow, copy: shared)
+            replayOptions.refuseUnloggedWriters = true
             replayOptions.endCheck = sharedMemoryCheck(pid: pid, crashMappings: bundle.state.crashMappings ?? [])
             replayOptions.cpu = nil  // the recorder is pinned as configured already
             replayOptions.timeLimit = options.trialTimeLimit

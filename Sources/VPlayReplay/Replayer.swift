@@ -48,6 +48,10 @@ public struct ReplayOptions: Sendable {
     /// Looks at the replayed memory when the process is about to end as recorded; a message
     /// is a divergence (a trial replay compares memory it can only check then).
     public var endCheck: (@Sendable (ProcessMemory) -> String?)?
+    /// Stop (a divergence) where the recording made another process that shares this memory
+    /// (clone with CLONE_VM, neither a thread nor a vfork): its writes are not in the log, so a
+    /// trial replay cannot verify what follows. Other replays go on.
+    public var refuseUnloggedWriters = false
     public init(echo: (@Sendable (Int32, [UInt8]) -> Void)? = nil) { self.echo = echo }
 }
 
@@ -317,6 +321,9 @@ public final class Replayer {
             call.brk = number == 12
         case .clone:
             call.emulated = !(try createsThread(number, args))
+            if options.refuseUnloggedWriters, let writer = try sharedMemoryWriter(number, args) {
+                throw Divergence(writer)
+            }
         case .exec:
             throw Divergence("the window contains an exec, which replay cannot re-run")
         case .unsupported(let reason):
@@ -463,6 +470,15 @@ public final class Replayer {
             return
         }
         if vp_limit_stack(pid, limit) != 0 { throw Divergence("could not set the stack limit of the replay process to \(limit)") }
+    }
+
+    /// Why a clone makes a process whose writes into this memory the log lacks, or nil.
+    func sharedMemoryWriter(_ number: Int32, _ args: [UInt64]) throws -> String? {
+        var flags = args[0]
+        if number == 435, let memory { flags = try memory.readU64(args[0]) }
+        guard number == 56 || number == 435, flags & 0x100 != 0, flags & 0x10000 == 0, flags & 0x4000 == 0,
+              let result = recordedResult(of: bundle.log[index].tid, number: number), result > 0 else { return nil }
+        return "clone(CLONE_VM) made process \(result), which shares this process's memory: what it writes there is not recorded"
     }
 
     func createsThread(_ number: Int32, _ args: [UInt64]) throws -> Bool {

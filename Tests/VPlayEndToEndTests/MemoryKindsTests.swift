@@ -133,9 +133,14 @@ extension EndToEndTests {
             #expect(bundles.count == (kind == "thread" ? 1 : 2), "\(stack) \(kind) \(kib) KiB: \(bundles)\n\(rec)")
             try ws.delete([program])
             // A CLONE_VM child writes its parent's memory behind the parent's log: only the
-            // child's own bundle (the later pid) is expected to verify then.
+            // child's own bundle (the later pid) verifies, the parent's says why it does not.
             let pid = { (path: String) in Int(URL(fileURLWithPath: path).lastPathComponent.split(separator: "-")[1]) ?? 0 }
-            let child = bundles.max { pid($0) < pid($1) }
+            let child = bundles.max { pid($0) < pid($1) }, parent = bundles.min { pid($0) < pid($1) }
+            if kind == "vm", let parent {
+                let m = try VPlay.inspect(parent)
+                #expect(m["verified"]?.bool == false && (m["trial.divergence"]?.string ?? "").contains("CLONE_VM"),
+                        "\(stack) \(kind) \(kib) KiB: the parent's bundle must not verify: \(m.brief) \(m["trial"].map { "\($0)" } ?? "")")
+            }
             for path in kind == "vm" ? (child.map { [$0] } ?? []) : bundles {
                 try expectVerifiedReplay(path, try VPlay.inspect(path), in: ws, "clone \(stack) \(kind) \(path)")
             }
