@@ -246,6 +246,14 @@ int vp_limit_cpu(pid_t pid, int seconds) {
     return prlimit(pid, RLIMIT_CPU, &limit, NULL) == -1 ? -errno : 0;
 }
 
+int vp_limit_stack(pid_t pid, unsigned long long bytes) {
+    struct rlimit limit;
+    if (prlimit(pid, RLIMIT_STACK, NULL, &limit) == -1) return -errno;
+    limit.rlim_cur = bytes == ~0ULL ? RLIM_INFINITY : (rlim_t)bytes;
+    if (limit.rlim_max != RLIM_INFINITY && limit.rlim_cur > limit.rlim_max) limit.rlim_cur = limit.rlim_max;
+    return prlimit(pid, RLIMIT_STACK, &limit, NULL) == -1 ? -errno : 0;
+}
+
 static void vp_ignore_alarm(int sig) { (void)sig; }
 
 int vp_interrupt_after(int ms) {

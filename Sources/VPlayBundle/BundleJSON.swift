@@ -55,15 +55,16 @@ struct StateJSON: Codable {
     var crashMappings: [MemoryMapping]?
     /// Base64 in JSON (Data's Codable form), like xstate.
     var auxv: Data?
+    var stackLimit: UInt64?
 
     init(_ s: ProcessState) {
         (brk, signalActions, threads, mappings) = (s.brk, s.signalActions, s.threads.map(ThreadJSON.init), s.mappings)
-        (crashMappings, auxv) = (s.crashMappings, s.auxv.map { Data($0) })
+        (crashMappings, auxv, stackLimit) = (s.crashMappings, s.auxv.map { Data($0) }, s.stackLimit)
     }
 
     var state: ProcessState {
         ProcessState(brk: brk, signalActions: signalActions, threads: threads.map(\.snapshot), mappings: mappings,
-                     crashMappings: crashMappings, auxv: auxv.map { [UInt8]($0) })
+                     crashMappings: crashMappings, auxv: auxv.map { [UInt8]($0) }, stackLimit: stackLimit)
     }
 
     func encode(to encoder: Encoder) throws {
@@ -74,6 +75,7 @@ struct StateJSON: Codable {
         try c.encode(mappings, forKey: .mappings)
         try c.encode(crashMappings, forKey: .crashMappings)
         try c.encode(auxv, forKey: .auxv)
+        try c.encode(stackLimit, forKey: .stackLimit)
     }
 }
 

@@ -356,8 +356,11 @@ public struct ProcessState: Codable, Equatable, Sendable {
     public var crashMappings: [MemoryMapping]?
     /// The process's auxiliary vector (/proc/PID/auxv), for debuggers (AT_ENTRY, AT_PHDR...).
     public var auxv: [UInt8]?
+    /// Soft RLIMIT_STACK at window start in bytes (UInt64.max: unlimited): how far [stack] may grow.
+    public var stackLimit: UInt64?
     public init(brk: UInt64, signalActions: [SignalAction], threads: [ThreadSnapshot], mappings: [MemoryMapping],
-                crashMappings: [MemoryMapping]? = nil, auxv: [UInt8]? = nil) {
+                crashMappings: [MemoryMapping]? = nil, auxv: [UInt8]? = nil, stackLimit: UInt64? = nil) {
+        self.stackLimit = stackLimit
         self.brk = brk
         self.signalActions = signalActions
         self.threads = threads

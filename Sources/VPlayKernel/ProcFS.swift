@@ -106,6 +106,15 @@ public enum ProcFS {
     }
 
     /// Present bits from /proc/PID/pagemap for the pages of [start, end).
+    /// The soft "Max stack size" of /proc/PID/limits in bytes (UInt64.max: unlimited), or nil.
+    public static func stackLimit(_ pid: Int32) -> UInt64? {
+        guard let text = try? readText("/proc/\(pid)/limits"),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Max stack size") }) else { return nil }
+        let soft = line.dropFirst("Max stack size".count).split(separator: " ", omittingEmptySubsequences: true).first
+        if soft == "unlimited" { return .max }
+        return soft.flatMap { UInt64($0) }
+    }
+
     public static func presentPages(_ pid: Int32, start: UInt64, end: UInt64) -> [Bool]? {
         let fd = open("/proc/\(pid)/pagemap", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }

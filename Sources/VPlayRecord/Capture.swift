@@ -59,7 +59,7 @@ extension Recorder {
             bundle.objects = CrashArtifacts.objects(pid: process.pid, maps: maps) { warnings.append($0) }
             bundle.manifest.warnings += warnings
         }
-        try choosePages(&bundle, shadow: shadow)
+        try choosePages(&bundle, shadow: shadow, shared: base.shared ?? SharedCopy(), pid: process.pid)
         let path = bundlePath(process)
         try BundleWriter.write(bundle, to: path) { manifest in
             // Everything up to here, compression included, is the capture; the write itself follows.
@@ -71,13 +71,13 @@ extension Recorder {
     /// The partial checkpoint (DESIGN.md): a trial replay with every window-start page missing,
     /// served from the shadow, finds the pages the window touches; when it reproduces the end,
     /// those pages are the bundle's and it is verified. Otherwise every resident page is kept.
-    func choosePages(_ bundle: inout Bundle, shadow: Int32) throws {
-        let trial = options.trialReplay ? trialReplay(&bundle, shadow: shadow) : nil
+    func choosePages(_ bundle: inout Bundle, shadow: Int32, shared: SharedCopy, pid: Int32) throws {
+        let trial = options.trialReplay ? trialReplay(&bundle, shadow: shadow, shared: shared, pid: pid) : nil
         if trial?.reproduced != true {
             if let trial {
                 logger.warning("trial replay of process \(bundle.manifest.process.pid) did not reproduce the end (\(trial.divergence ?? "?")); keeping every resident page, unverified")
             }
-            bundle.pages = try savePages(shadow: shadow, mappings: bundle.state.mappings)
+            bundle.pages = try savePages(shadow: shadow, mappings: bundle.state.mappings, shared: shared)
         }
         bundle.manifest.verified = trial?.reproduced == true
         bundle.manifest.trial = trial
@@ -85,12 +85,14 @@ extension Recorder {
     }
 
     /// Runs the trial replay; when it reproduces the end, the pages it touched become the bundle's.
-    func trialReplay(_ bundle: inout Bundle, shadow: Int32) -> TrialReplay {
+    func trialReplay(_ bundle: inout Bundle, shadow: Int32, shared: SharedCopy, pid: Int32) -> TrialReplay {
         let started = monotonicNanos()
         let trial: TrialReplay
         do {
             var replayOptions = ReplayOptions()
-            replayOptions.pageSource = try ProcessPages(pid: shadow)
+            replayOptions.pageSource = try WindowStartPages(shadow: shadow, copy: shared)
+            replayOptions.refuseUnloggedWriters = true
+            replayOptions.endCheck = sharedMemoryCheck(pid: pid, crashMappings: bundle.state.crashMappings ?? [])
             replayOptions.cpu = nil  // the recorder is pinned as configured already
             replayOptions.timeLimit = options.trialTimeLimit
             let replayer = Replayer(bundle: bundle, options: replayOptions, logger: logger)
@@ -135,10 +137,12 @@ extension Recorder {
 
     /// Window-start memory read from the shadow: every page that holds data (zero pages and
     /// never-touched anonymous pages are left out: replay maps zero-filled memory).
-    func savePages(shadow: Int32, mappings: [MemoryMapping]) throws -> [PageRun] {
+    func savePages(shadow: Int32, mappings: [MemoryMapping], shared: SharedCopy) throws -> [PageRun] {
         let memory = try ProcessMemory(pid: shadow)
-        var pages: [PageRun] = []
+        var pages = shared.runs
         for m in mappings where m.path != "[vvar]" && m.path != "[vsyscall]" && m.path != "[vvar_vclock]" {
+            // Copied at window start (the shadow no longer maps it), or unknown.
+            if SharedCopy.needsCopy(m) { continue }
             let anonymous = m.path.isEmpty || m.path.hasPrefix("[")
             let present = anonymous ? ProcFS.presentPages(shadow, start: m.start, end: m.end) : nil
             var address = m.start

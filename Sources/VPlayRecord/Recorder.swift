@@ -367,6 +367,7 @@ public final class Recorder {
                 writes += nonZeroPages(run).map { MemoryWrite(address: $0.address, bytes: $0.bytes) }
             }
         }
+        writes += grownFileContents(process, number: number, args: args, result: result, memory: memory)
         return writes
     }
 

@@ -49,6 +49,8 @@ final class Window {
     var syntheticPrefix = 0
     /// How long the window start held the process stopped.
     var snapshotSeconds: Double?
+    /// MAP_SHARED and hugetlb memory as it was at window start (the shadow does not hold it).
+    var shared: SharedCopy?
 
     init(startNanos: UInt64, reason: String, shadow: Int32?, state: ProcessState) {
         self.startNanos = startNanos

@@ -26,6 +26,8 @@ extension Recorder {
         var state: ProcessState
         var shadow: Int32?
         var shadowLocal: Int32?
+        var shared: SharedCopy?
+        var scratch: Scratch?
         do {
             if reason != "rotation" {
                 // PR_SET_TSC(PR_TSC_SIGSEGV): rdtsc traps so the recorder can log its value.
@@ -41,9 +43,18 @@ extension Recorder {
                 try caller.call(SysNr.wait4, [UInt64(local), 0, UInt64(0x40000000 | 1), 0])  // __WALL|WNOHANG
             }
             let brk = UInt64(bitPattern: try caller.call(SysNr.brk, [0]))
-            let actions = try querySignalActions(process, caller: caller, memory: memory)
-            let altStack = try queryAltStack(caller: caller, memory: memory)
-            (shadow, shadowLocal) = try takeShadow(caller)
+            let mappings = try ProcFS.maps(process.pid)
+            let words = try Scratch(caller, mappings: mappings)
+            scratch = words
+            let actions = try querySignalActions(process, caller: caller, memory: memory, scratch: words.address)
+            let altStack = try queryAltStack(caller: caller, memory: memory, scratch: words.address)
+            (shadow, shadowLocal) = try takeShadow(caller, scratch: words.address)
+            shared = SharedCopy.take(pid: process.pid, memory: memory, mappings: mappings)
+            if let shadow, let shared {
+                try releaseSharedMappings(shadow: shadow, copy: shared, syscallInstruction: caller.syscallInstruction)
+            }
+            try words.release(caller)
+            scratch = nil
             // The trigger's window-start registers are the ones it resumes with.
             let triggerRegs = try caller.finish(reissue: atEntry)
             var first = try snapshot(trigger.tid, pid: process.pid, registers: triggerRegs)
@@ -53,8 +64,9 @@ extension Recorder {
                 snapshots.append(try snapshot(tid, pid: process.pid, registers: try t0Registers(tid, status)))
             }
             state = ProcessState(brk: brk, signalActions: actions, threads: snapshots,
-                                 mappings: try ProcFS.maps(process.pid))
+                                 mappings: mappings, stackLimit: ProcFS.stackLimit(process.pid))
         } catch {
+            try? scratch?.release(caller)
             _ = try? caller.finish(reissue: atEntry)
             if let s = shadow { killShadow(s) }
             throw error
@@ -62,6 +74,7 @@ extension Recorder {
         process.previous = process.current
         let window = Window(startNanos: monotonicNanos(), reason: reason, shadow: shadow, state: state)
         window.shadowLocalPid = shadowLocal
+        window.shared = shared
         window.snapshotSeconds = Double(monotonicNanos() &- began) / 1e9
         process.current = window
         // Threads caught at a syscall exit re-enter that call at window start; log its entry first.
@@ -113,11 +126,10 @@ extension Recorder {
     }
 
     /// Dispositions of every caught or ignored signal, read with injected rt_sigaction calls.
-    func querySignalActions(_ process: TracedProcess, caller: RemoteCaller, memory: ProcessMemory) throws -> [SignalAction] {
+    func querySignalActions(_ process: TracedProcess, caller: RemoteCaller, memory: ProcessMemory,
+                            scratch: UInt64) throws -> [SignalAction] {
         let status = try ProcFS.status("/proc/\(process.pid)/status")
         let interesting = ProcFS.hexField(status, "SigCgt") | ProcFS.hexField(status, "SigIgn")
-        // Scratch space well below the stack pointer (past the red zone); its old contents are dead.
-        let scratch = (caller.original.rsp &- 4096) & ~0xf
         var actions: [SignalAction] = []
         for sig in 1...64 where interesting & (1 << UInt64(sig - 1)) != 0 && sig != SIGKILL && sig != SIGSTOP {
             let r = try caller.call(SysNr.rtSigaction, [UInt64(sig), 0, scratch, 8])
@@ -132,8 +144,7 @@ extension Recorder {
     /// The calling thread's alternate signal stack, read with an injected sigaltstack(NULL, &old).
     /// Only the thread that starts the window is asked (the others are held at stops where an
     /// injected call would disturb the syscall they are in).
-    func queryAltStack(caller: RemoteCaller, memory: ProcessMemory) throws -> AltStack? {
-        let scratch = (caller.original.rsp &- 4096) & ~0xf
+    func queryAltStack(caller: RemoteCaller, memory: ProcessMemory, scratch: UInt64) throws -> AltStack? {
         guard try caller.call(SysNr.sigaltstack, [0, scratch]) == 0 else { return nil }
         let raw = try memory.read(scratch, count: 24)
         let base = raw.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 0, as: UInt64.self) }
@@ -147,7 +158,7 @@ extension Recorder {
     /// keep its pipes, sockets and listening sockets open (a crashed server's clients would
     /// connect and block). The shadow gets its own copy, which `parkShadow` closes.
     /// Returns the shadow's pid as the tracer sees it and as its parent sees it.
-    func takeShadow(_ caller: RemoteCaller) throws -> (Int32, Int32) {
+    func takeShadow(_ caller: RemoteCaller, scratch: UInt64) throws -> (Int32, Int32) {
         let r = try caller.call(SysNr.clone, [0, 0, 0, 0, 0])
         guard r > 0 else { throw KernelError("injected clone (window snapshot)", pid: caller.tracee.tid, errno: Int32(-r)) }
         // clone returns the pid in the tracee's namespace; the clone event has ours.
@@ -162,7 +173,14 @@ extension Recorder {
                 if case .signalStop = w.status { break }
             }
         }
-        try parkShadow(shadow, syscallInstruction: caller.syscallInstruction, scratch: (caller.original.rsp &- 4096) & ~0xf)
+        do {
+            try parkShadow(shadow, syscallInstruction: caller.syscallInstruction, scratch: scratch)
+        } catch {
+            // A half-made shadow must not stay stopped (its parent could never reap it, and
+            // the recorder would wait for it): end it here.
+            killShadow(shadow)
+            throw error
+        }
         return (shadow, Int32(r))
     }
 

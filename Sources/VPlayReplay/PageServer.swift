@@ -96,11 +96,23 @@ final class PageServer: @unchecked Sendable {
     /// Fills one page from the source. False when the source lacks it and the page was still
     /// missing in the process.
     private func fill(_ address: UInt64) throws -> Bool {
-        if lock.withLock({ servedSet.contains(address) }) { return true }
+        let zeros = [UInt8](repeating: 0, count: pageSize)
+        // Served before and missing again: the process discarded it (madvise), as the kernel
+        // does for anonymous memory it reads as zeros now.
+        if lock.withLock({ servedSet.contains(address) }) {
+            _ = try uffd.copy(page: address, zeros)
+            return true
+        }
+        // Outside every window-start mapping (a stack that grew below where it was at window
+        // start, a mapping grown in place): memory the kernel gives zero-filled.
+        if mapping(containing: address) == nil {
+            _ = try uffd.copy(page: address, zeros)
+            return true
+        }
         guard let bytes = source.page(at: address) else {
             // Not in the source: a problem only when the page is still registered and missing
             // (not when the range was unmapped or replaced since window start).
-            return try uffd.copy(page: address, [UInt8](repeating: 0, count: pageSize)) != .filled
+            return try uffd.copy(page: address, zeros) != .filled
         }
         if try uffd.copy(page: address, bytes) == .notRegistered { return true }
         lock.withLock {

@@ -158,8 +158,14 @@ struct ReplayProcessBuilder {
 
     func mapMemory(_ caller: RemoteCaller, _ memory: ProcessMemory) throws -> UserfaultFD? {
         let mappings = Self.restoredMappings(bundle.state)
+        // The process's stack limit bounds how far [stack] grows, as when recorded.
+        if let limit = bundle.state.stackLimit, vp_limit_stack(memory.pid, limit) != 0 {
+            throw TraceError("replay set-up failed: could not set the stack limit of process \(memory.pid)")
+        }
         for m in mappings {
-            let r = try caller.call(SysNr.mmap, [m.start, m.size, 3, 0x32, UInt64(bitPattern: -1), 0])
+            // [stack] grows down below where it was at window start, as the kernel's does.
+            let flags: UInt64 = m.path == "[stack]" ? 0x32 | 0x100 : 0x32
+            let r = try caller.call(SysNr.mmap, [m.start, m.size, 3, flags, UInt64(bitPattern: -1), 0])
             try expect(r == Int64(m.start), "map 0x\(hex(m.start))-0x\(hex(m.end)) \(m.path) (result \(r))")
         }
         var uffd: UserfaultFD?

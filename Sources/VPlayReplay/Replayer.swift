@@ -45,6 +45,13 @@ public struct ReplayOptions: Sendable {
     public var cpu: Int32? = 0
     /// Give up (a divergence) after this many seconds.
     public var timeLimit: Double?
+    /// Looks at the replayed memory when the process is about to end as recorded; a message
+    /// is a divergence (a trial replay compares memory it can only check then).
+    public var endCheck: (@Sendable (ProcessMemory) -> String?)?
+    /// Stop (a divergence) where the recording made another process that shares this memory
+    /// (clone with CLONE_VM, neither a thread nor a vfork): its writes are not in the log, so a
+    /// trial replay cannot verify what follows. Other replays go on.
+    public var refuseUnloggedWriters = false
     public init(echo: (@Sendable (Int32, [UInt8]) -> Void)? = nil) { self.echo = echo }
 }
 
@@ -339,6 +346,9 @@ public final class Replayer {
             call.brk = number == 12
         case .clone:
             call.emulated = !(try createsThread(number, args))
+            if options.refuseUnloggedWriters, let writer = try sharedMemoryWriter(number, args) {
+                throw Divergence(writer)
+            }
         case .exec:
             throw Divergence("the window contains an exec, which replay cannot re-run")
         case .unsupported(let reason):
@@ -414,6 +424,7 @@ public final class Replayer {
         }
         if call.brk { try applyBrk(t, to: result) }
         guard let memory else { return }
+        if result == 0 { try applyStackLimit(call, memory: memory) }
         for w in writes { try memory.write(w.address, w.bytes) }
         regs.rax = UInt64(bitPattern: result)
         // The kernel preserves argument registers; undo any rewriting (mmap of a file as anonymous).
@@ -455,6 +466,9 @@ public final class Replayer {
             regs.r8 = UInt64(bitPattern: -1)
             regs.r9 = 0
             return false
+        case 25 where UInt64(bitPattern: result) == regs.rdi:  // mremap in place: as it is
+            _ = try pageServer?.populate(regs.rdi, count: Int(regs.rsi))
+            return false
         case 25:  // mremap: fixed at the recorded address
             regs.r10 |= 3
             regs.r8 = UInt64(bitPattern: result)
@@ -463,7 +477,7 @@ public final class Replayer {
             return false
         case 12:  // brk: answered from the log; the heap is grown or shrunk after it
             return true
-        case 28 where [4, 8, 9].contains(regs.rdx):  // madvise DONTNEED/FREE/REMOVE: zeros from now on
+        case 28 where [4, 8, 9, 24].contains(regs.rdx):  // madvise DONTNEED/FREE/REMOVE/DONTNEED_LOCKED: zeros from now on
             pageServer?.release(regs.rdi, length: regs.rsi)
             return false
         default:  // munmap, mprotect, madvise, mlock...: re-run as they are
@@ -494,6 +508,31 @@ public final class Replayer {
             try caller.finish(reissue: false)
         }
         brk = target
+    }
+
+    /// A new RLIMIT_STACK set inside the window bounds how far [stack] grows from then on: the
+    /// replay process gets it too (the call itself is answered from the log).
+    func applyStackLimit(_ call: PendingCall, memory: ProcessMemory) throws {
+        let limit: UInt64
+        switch call.number {
+        case 160 where call.args[0] == 3:  // setrlimit(RLIMIT_STACK, new)
+            limit = try memory.readU64(call.args[1])
+        case 302 where call.args[1] == 3 && call.args[2] != 0
+                       && (call.args[0] == 0 || call.args[0] == UInt64(bundle.manifest.process.pid)):  // prlimit64(self, RLIMIT_STACK, new, old)
+            limit = try memory.readU64(call.args[2])
+        default:
+            return
+        }
+        if vp_limit_stack(pid, limit) != 0 { throw Divergence("could not set the stack limit of the replay process to \(limit)") }
+    }
+
+    /// Why a clone makes a process whose writes into this memory the log lacks, or nil.
+    func sharedMemoryWriter(_ number: Int32, _ args: [UInt64]) throws -> String? {
+        var flags = args[0]
+        if number == 435, let memory { flags = try memory.readU64(args[0]) }
+        guard number == 56 || number == 435, flags & 0x100 != 0, flags & 0x10000 == 0, flags & 0x4000 == 0,
+              let result = recordedResult(of: bundle.log[index].tid, number: number), result > 0 else { return nil }
+        return "clone(CLONE_VM) made process \(result), which shares this process's memory: what it writes there is not recorded"
     }
 
     func createsThread(_ number: Int32, _ args: [UInt64]) throws -> Bool {
@@ -659,6 +698,7 @@ public final class Replayer {
 
     func finish(_ t: ReplayThread, status: Int32) throws {
         let signal = status & 0x7f
+        if let check = options.endCheck, let memory, let mismatch = check(memory) { throw Divergence(mismatch) }
         if signal != 0 {
             endSignal = nil
             endRegisters = t.lastSignalRegisters

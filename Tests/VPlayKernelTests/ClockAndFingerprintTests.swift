@@ -102,9 +102,9 @@ extension TracedProcessTests {
         #expect(ranges == [0x60_0000, 0x2000, 0x60_2000, 0x2000])
     }
 
-    @Test func largeWritableMappingsAreCappedAtOneMiB() {
+    @Test func largeWritableMappingsAreCappedAt64KiB() {
         let big = [MemoryMapping(start: 0x60_0000, end: 0x260_0000, permissions: "rw-p", offset: 0, path: "/bin/prog")]
-        #expect(fingerprintRanges(maps: big, program: "/bin/prog", sp: 0) == [0x60_0000, 1 << 20])
+        #expect(fingerprintRanges(maps: big, program: "/bin/prog", sp: 0) == [0x60_0000, 64 << 10])
     }
 
     @Test func otherObjectsAreLeftOut() {

@@ -74,6 +74,8 @@ int vp_uffd_next_fault(int fd, int timeout_ms, uint64_t *address);
 
 // RLIMIT_CPU of another process, soft and hard: the kernel kills it past `seconds`.
 int vp_limit_cpu(pid_t pid, int seconds);
+// Sets the soft RLIMIT_STACK of pid (~0: unlimited), capped at its hard limit. 0 or -errno.
+int vp_limit_stack(pid_t pid, unsigned long long bytes);
 
 // Interrupts the calling thread's blocking call (waitpid) with SIGALRM after `ms`
 // milliseconds; 0 disarms. The first call installs a handler that does nothing, without
