@@ -17,7 +17,7 @@ let package = Package(
         // kernel structs and constants, zstd. No logic.
         .target(name: "CVPlay", linkerSettings: [.linkedLibrary("zstd")]),
         // Typed Swift over ptrace, /proc and remote syscalls.
-        .target(name: "VPlayKernel", dependencies: ["CVPlay", "VPlayBundle", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "VPlayKernel", dependencies: ["CVPlay", "VPlayABI", "VPlayBundle", .product(name: "Logging", package: "swift-log")]),
         // The kernel ABI every layer shares: syscall numbers (generated from the table), ...
         .target(name: "VPlayABI", dependencies: []),
         // The one syscall table: names, argument kinds, memory written, replay policy.

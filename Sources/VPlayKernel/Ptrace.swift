@@ -244,7 +244,7 @@ extension Registers {
     /// Syscall arguments in ABI order.
     public var syscallArgs: [UInt64] { [rdi, rsi, rdx, r10, r8, r9] }
 
-    public mutating func setSyscall(_ number: Int, _ args: [UInt64]) {
+    public mutating func setSyscall(_ number: Int32, _ args: [UInt64]) {
         rax = UInt64(bitPattern: Int64(number))
         origRax = rax
         let a = args + Array(repeating: 0, count: max(0, 6 - args.count))

@@ -1,3 +1,4 @@
+@_exported import VPlayABI
 import CVPlay
 import Glibc
 import VPlayBundle
@@ -32,7 +33,7 @@ public final class RemoteCaller {
     }
 
     @discardableResult
-    public func call(_ number: Int, _ args: [UInt64] = []) throws -> Int64 {
+    public func call(_ number: Int32, _ args: [UInt64] = []) throws -> Int64 {
         var regs = original
         if atEntryStop {
             // Replace the pending call in place: only orig_rax and the arguments matter here.
@@ -100,10 +101,4 @@ public final class RemoteCaller {
     }
 }
 
-/// Syscall numbers the tracer itself injects.
-public enum SysNr {
-    public static let read = 0, mmap = 9, mprotect = 10, munmap = 11, brk = 12, rtSigaction = 13
-    public static let rtSigprocmask = 14, clone = 56, wait4 = 61, prctl = 157, archPrctl = 158
-    public static let seccomp = 317, sigaltstack = 131, tgkill = 234, close = 3, userfaultfd = 323, closeRange = 436, setTidAddress = 218
-}
 

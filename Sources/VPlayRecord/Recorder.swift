@@ -234,7 +234,7 @@ public final class Recorder {
             }
         }
         thread.currentSyscall = number
-        if number == 334 {  // rseq: the kernel would write cpu ids asynchronously; refuse it as rr does
+        if number == SyscallNumber.rseq {  // the kernel would write cpu ids asynchronously; refuse it as rr does
             regs.origRax = UInt64(bitPattern: -1)
             try tracee.setRegisters(regs)
             thread.cancelResult = -38
@@ -315,7 +315,9 @@ public final class Recorder {
         _ = try startWindow(process, trigger: thread, atEntry: false, reason: "rotation")
     }
 
-    func isExitOrExec(_ n: Int32) -> Bool { n == 60 || n == 231 || n == 59 || n == 322 }
+    func isExitOrExec(_ n: Int32) -> Bool {
+        [SyscallNumber.exit, SyscallNumber.exit_group, SyscallNumber.execve, SyscallNumber.execveat].contains(n)
+    }
 
     func shouldRotate(_ process: TracedProcess, _ window: Window) -> Bool {
         window.logBytes > options.logCapBytes
@@ -328,7 +330,7 @@ public final class Recorder {
         let number = thread.currentSyscall ?? Int32(truncatingIfNeeded: Int64(bitPattern: regs.origRax))
         thread.currentSyscall = nil
         guard let process = processes[thread.pid] else { return try resume(thread) }
-        if process.awaitingExecWindow, number == 59 || number == 322, regs.result == 0 {
+        if process.awaitingExecWindow, number == SyscallNumber.execve || number == SyscallNumber.execveat, regs.result == 0 {
             process.awaitingExecWindow = false
             _ = try startWindow(process, trigger: thread, atEntry: false, reason: "exec")
             return try resume(thread)
@@ -338,7 +340,7 @@ public final class Recorder {
             try tracee.setRegisters(regs)
             thread.cancelResult = nil
         }
-        if number == Recorder.setTidAddress { thread.clearChildTid = regs.syscallArgs[0] == 0 ? nil : regs.syscallArgs[0] }
+        if number == SyscallNumber.set_tid_address { thread.clearChildTid = regs.syscallArgs[0] == 0 ? nil : regs.syscallArgs[0] }
         guard let window = process.current else { return try resume(thread) }
         let writes = collectWrites(process, number: number, args: regs.syscallArgs, result: regs.result)
         append(.syscallExit(tid: thread.tid, time: now(window), number: number, result: regs.result, writes: writes),
@@ -362,7 +364,7 @@ public final class Recorder {
             warn(process, "\(error)")
         }
         // mmap of a file: replay maps anonymous memory and fills in what the file held.
-        if number == 9, result > 0, (args[3] & 0x20) == 0, Int64(bitPattern: args[4]) >= 0 {
+        if number == SyscallNumber.mmap, result > 0, (args[3] & 0x20) == 0, Int64(bitPattern: args[4]) >= 0 {
             for run in memory.readAvailable(UInt64(result), count: Int(args[1])) {
                 writes += nonZeroPages(run).map { MemoryWrite(address: $0.address, bytes: $0.bytes) }
             }
@@ -513,7 +515,6 @@ public final class Recorder {
         return SyscallTable.childClearTid(number: Int(number), args: args, memory: MemoryReaderAdapter(memory))
     }
 
-    static let setTidAddress = Int32(SyscallTable.number("set_tid_address") ?? -1)
 
     static func threadGroup(of tid: Int32) -> Int32? {
         guard let s = try? ProcFS.status("/proc/\(tid)/status"), let tgid = s["Tgid"] else { return nil }
@@ -548,7 +549,7 @@ public final class Recorder {
         process.argv = ProcFS.commandLine(process.pid)
         process.awaitingExecWindow = true
         thread.clearChildTid = nil  // exec releases the old memory and forgets it
-        thread.currentSyscall = 59
+        thread.currentSyscall = SyscallNumber.execve
         try resume(thread)
     }
 
@@ -582,7 +583,7 @@ public final class Recorder {
         guard let process = processes[thread.pid], !process.captured, process.current != nil else { return }
         let signal = status & 0x7f
         let code = (status >> 8) & 0xff
-        let wholeProcess = thread.currentSyscall == 231 || process.threads.count == 1 || signal != 0
+        let wholeProcess = thread.currentSyscall == SyscallNumber.exit_group || process.threads.count == 1 || signal != 0
         let abnormal = signal != 0 ? signal != SIGKILL : (wholeProcess && options.exitCodes.contains(code))
         guard abnormal else { return }
         process.captured = true

@@ -19,7 +19,7 @@ struct Scratch {
             (address, page) = (below, nil)
             return
         }
-        let r = try caller.call(SysNr.mmap, [0, 4096, 3, 0x22, UInt64(bitPattern: -1), 0])  // PRIVATE|ANONYMOUS
+        let r = try caller.call(SyscallNumber.mmap, [0, 4096, 3, 0x22, UInt64(bitPattern: -1), 0])  // PRIVATE|ANONYMOUS
         guard r > 0 else {  // an error is -errno
             throw KernelError("mmap of a scratch page for the window start", pid: caller.tracee.tid,
                               errno: Int32(truncatingIfNeeded: -r))
@@ -30,6 +30,6 @@ struct Scratch {
     /// Unmaps the page mapped for the purpose (a shadow cloned meanwhile keeps its copy).
     func release(_ caller: RemoteCaller) throws {
         guard let page else { return }
-        try caller.call(SysNr.munmap, [page, 4096])
+        try caller.call(SyscallNumber.munmap, [page, 4096])
     }
 }

@@ -107,7 +107,7 @@ extension Recorder {
         logger.debug("shadow \(shadow): unmapping \(ranges.count) shared or hugetlb mappings copied at window start")
         let caller = try RemoteCaller(Tracee(shadow), syscallInstruction: syscallInstruction, atEntryStop: false)
         for m in ranges {
-            let r = try caller.call(SysNr.munmap, [m.start, m.size])
+            let r = try caller.call(SyscallNumber.munmap, [m.start, m.size])
             if r != 0 { throw KernelError("munmap 0x\(String(m.start, radix: 16)) in shadow", pid: shadow, errno: Int32(-r)) }
         }
         _ = try caller.finish(reissue: false)
@@ -151,7 +151,7 @@ extension Recorder {
     /// file shows in the new part (anonymous growth is zeros and needs nothing).
     func grownFileContents(_ process: TracedProcess, number: Int32, args: [UInt64], result: Int64,
                            memory: ProcessMemory) -> [MemoryWrite] {
-        guard number == 25, result > 0, args[2] > args[1] else { return [] }
+        guard number == SyscallNumber.mremap, result > 0, args[2] > args[1] else { return [] }
         let start = UInt64(result)
         guard let maps = try? ProcFS.maps(process.pid),
               let m = maps.first(where: { $0.start <= start && start < $0.end }),

@@ -32,7 +32,7 @@ extension Recorder {
             if reason != "rotation" {
                 // PR_SET_TSC(PR_TSC_SIGSEGV): rdtsc traps so the recorder can log its value.
                 if options.trapTimestampCounter {
-                    try caller.call(SysNr.prctl, [26, 2])
+                    try caller.call(SyscallNumber.prctl, [26, 2])
                 } else {
                     warn(process, "rdtsc was not trapped (--no-trap-rdtsc): replay diverges where the program read the time stamp counter")
                 }
@@ -40,9 +40,9 @@ extension Recorder {
             if let old = process.previous?.shadow {
                 killShadow(old)
                 let local = process.previous?.shadowLocalPid ?? old
-                try caller.call(SysNr.wait4, [UInt64(local), 0, UInt64(0x40000000 | 1), 0])  // __WALL|WNOHANG
+                try caller.call(SyscallNumber.wait4, [UInt64(local), 0, UInt64(0x40000000 | 1), 0])  // __WALL|WNOHANG
             }
-            let brk = UInt64(bitPattern: try caller.call(SysNr.brk, [0]))
+            let brk = UInt64(bitPattern: try caller.call(SyscallNumber.brk, [0]))
             let mappings = try ProcFS.maps(process.pid)
             let words = try Scratch(caller, mappings: mappings)
             scratch = words
@@ -132,7 +132,7 @@ extension Recorder {
         let interesting = ProcFS.hexField(status, "SigCgt") | ProcFS.hexField(status, "SigIgn")
         var actions: [SignalAction] = []
         for sig in 1...64 where interesting & (1 << UInt64(sig - 1)) != 0 && sig != SIGKILL && sig != SIGSTOP {
-            let r = try caller.call(SysNr.rtSigaction, [UInt64(sig), 0, scratch, 8])
+            let r = try caller.call(SyscallNumber.rt_sigaction, [UInt64(sig), 0, scratch, 8])
             guard r == 0 else { continue }
             let raw = try memory.read(scratch, count: 32)
             let words = (0..<4).map { i in raw.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self) } }
@@ -145,7 +145,7 @@ extension Recorder {
     /// Only the thread that starts the window is asked (the others are held at stops where an
     /// injected call would disturb the syscall they are in).
     func queryAltStack(caller: RemoteCaller, memory: ProcessMemory, scratch: UInt64) throws -> AltStack? {
-        guard try caller.call(SysNr.sigaltstack, [0, scratch]) == 0 else { return nil }
+        guard try caller.call(SyscallNumber.sigaltstack, [0, scratch]) == 0 else { return nil }
         let raw = try memory.read(scratch, count: 24)
         let base = raw.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 0, as: UInt64.self) }
         let flags = raw.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self) }
@@ -159,7 +159,7 @@ extension Recorder {
     /// connect and block). The shadow gets its own copy, which `parkShadow` closes.
     /// Returns the shadow's pid as the tracer sees it and as its parent sees it.
     func takeShadow(_ caller: RemoteCaller, scratch: UInt64) throws -> (Int32, Int32) {
-        let r = try caller.call(SysNr.clone, [0, 0, 0, 0, 0])
+        let r = try caller.call(SyscallNumber.clone, [0, 0, 0, 0, 0])
         guard r > 0 else { throw KernelError("injected clone (window snapshot)", pid: caller.tracee.tid, errno: Int32(-r)) }
         // clone returns the pid in the tracee's namespace; the clone event has ours.
         guard let shadow = caller.newChildren.last else { throw TraceError("injected clone in \(caller.tracee.tid) reported no child") }
@@ -195,11 +195,11 @@ extension Recorder {
         let memory = try ProcessMemory(pid: shadow)
         try memory.write(scratch, [UInt8](repeating: 0xff, count: 8))
         let caller = try RemoteCaller(Tracee(shadow), syscallInstruction: syscallInstruction, atEntryStop: false)
-        let closed = try caller.call(SysNr.closeRange, [0, UInt64(UInt32.max), 0])
+        let closed = try caller.call(SyscallNumber.close_range, [0, UInt64(UInt32.max), 0])
         guard closed == 0 else {
             throw KernelError("injected close_range in shadow", pid: shadow, errno: Int32(-closed))
         }
-        try caller.call(SysNr.rtSigprocmask, [2, scratch, 0, 8])
+        try caller.call(SyscallNumber.rt_sigprocmask, [2, scratch, 0, 8])
         var parked = caller.original
         parked.rip = syscallInstruction
         parked.rax = 34  // pause

@@ -96,18 +96,18 @@ struct ReplayProcessBuilder {
         }
         let trampoline = try chooseTrampoline(current: try ProcFS.maps(pid))
         var caller = try RemoteCaller(main, syscallInstruction: here.rip - 2, atEntryStop: false)
-        try expect(caller.call(SysNr.mmap, [trampoline, 4096, 7, 0x22 | 0x100000, UInt64(bitPattern: -1), 0]) == Int64(trampoline),
+        try expect(caller.call(SyscallNumber.mmap, [trampoline, 4096, 7, 0x22 | 0x100000, UInt64(bitPattern: -1), 0]) == Int64(trampoline),
                    "map the trampoline page at 0x\(hex(trampoline))")
         try memory.write(trampoline, [0x0F, 0x05, 0xCC])  // syscall; int3
         caller = try RemoteCaller(main, syscallInstruction: trampoline, atEntryStop: false)
-        try caller.call(SysNr.munmap, [0, trampoline])
-        try caller.call(SysNr.munmap, [trampoline + 4096, 0x7fff_ffff_f000 - trampoline - 4096])
+        try caller.call(SyscallNumber.munmap, [0, trampoline])
+        try caller.call(SyscallNumber.munmap, [trampoline + 4096, 0x7fff_ffff_f000 - trampoline - 4096])
         let uffd = try mapMemory(caller, memory)
         if let cpuSeconds, vp_limit_cpu(pid, Int32(cpuSeconds)) != 0 {
             throw TraceError("replay set-up failed: could not limit the CPU time of process \(pid)")
         }
         try restoreSignalActions(caller, memory, scratch: trampoline + 0x100)
-        try expect(caller.call(SysNr.prctl, [26, 2]) == 0, "enable rdtsc trapping (PR_SET_TSC)")
+        try expect(caller.call(SyscallNumber.prctl, [26, 2]) == 0, "enable rdtsc trapping (PR_SET_TSC)")
         var threads: [Int32: ReplayThread] = [:]
         // The replay's own first task plays the recorded thread-group leader, whose exit (and
         // clearing of its tid) is the process's; the others become threads of it.
@@ -118,14 +118,14 @@ struct ReplayProcessBuilder {
         threads[first.tid] = ReplayThread(recordedTid: first.tid, realTid: pid)
         threads[first.tid]?.clearChildTid = first.clearChildTid
         for snapshot in snapshots where snapshot.tid != first.tid {
-            let r = try caller.call(SysNr.clone, [ReplayProcessBuilder.threadCloneFlags, 0, 0, 0, 0])
+            let r = try caller.call(SyscallNumber.clone, [ReplayProcessBuilder.threadCloneFlags, 0, 0, 0, 0])
             guard r > 0 else { throw TraceError("could not create replay thread for \(snapshot.tid): errno \(-r)") }
             let tid = Int32(r)
             guard let w = try waitForTask(tid), !w.status.isTerminal else { throw TraceError("replay thread \(tid) vanished") }
             let threadCaller = try RemoteCaller(Tracee(tid), syscallInstruction: trampoline, atEntryStop: false)
             try setMask(threadCaller, memory, snapshot.signalMask, scratch: trampoline + 0x200)
             try setAltStack(threadCaller, memory, snapshot.altStack, scratch: trampoline + 0x280)
-            if let address = snapshot.clearChildTid { try threadCaller.call(SysNr.setTidAddress, [address]) }
+            if let address = snapshot.clearChildTid { try threadCaller.call(SyscallNumber.set_tid_address, [address]) }
             try Tracee(tid).setXstate(snapshot.xstate)
             try Tracee(tid).setRegisters(snapshot.registers)
             threads[snapshot.tid] = ReplayThread(recordedTid: snapshot.tid, realTid: tid)
@@ -133,7 +133,7 @@ struct ReplayProcessBuilder {
         }
         try setMask(caller, memory, first.signalMask, scratch: trampoline + 0x200)
         try setAltStack(caller, memory, first.altStack, scratch: trampoline + 0x280)
-        if let address = first.clearChildTid { try caller.call(SysNr.setTidAddress, [address]) }
+        if let address = first.clearChildTid { try caller.call(SyscallNumber.set_tid_address, [address]) }
         try installSeccomp(caller, memory, scratch: trampoline + 0x300)
         try main.setXstate(first.xstate)
         try main.setRegisters(first.registers)
@@ -165,7 +165,7 @@ struct ReplayProcessBuilder {
         for m in mappings {
             // [stack] grows down below where it was at window start, as the kernel's does.
             let flags: UInt64 = m.path == "[stack]" ? 0x32 | 0x100 : 0x32
-            let r = try caller.call(SysNr.mmap, [m.start, m.size, 3, flags, UInt64(bitPattern: -1), 0])
+            let r = try caller.call(SyscallNumber.mmap, [m.start, m.size, 3, flags, UInt64(bitPattern: -1), 0])
             try expect(r == Int64(m.start), "map 0x\(hex(m.start))-0x\(hex(m.end)) \(m.path) (result \(r))")
         }
         var uffd: UserfaultFD?
@@ -177,7 +177,7 @@ struct ReplayProcessBuilder {
         }
         for m in mappings {
             let prot = (m.readable ? 1 : 0) | (m.writable ? 2 : 0) | (m.executable ? 4 : 0)
-            try caller.call(SysNr.mprotect, [m.start, m.size, UInt64(prot)])
+            try caller.call(SyscallNumber.mprotect, [m.start, m.size, UInt64(prot)])
         }
         return uffd
     }
@@ -185,25 +185,25 @@ struct ReplayProcessBuilder {
     /// A userfaultfd made inside the process (faults in kernel mode too, so that signal frames
     /// and re-executed calls are served) and moved into the tracer.
     func takeUserfaultFD(_ caller: RemoteCaller, pid: Int32) throws -> UserfaultFD {
-        let remote = try caller.call(SysNr.userfaultfd, [0x80000 | 0x800])  // O_CLOEXEC | O_NONBLOCK
+        let remote = try caller.call(SyscallNumber.userfaultfd, [0x80000 | 0x800])  // O_CLOEXEC | O_NONBLOCK
         guard remote >= 0 else {
             throw KernelError("userfaultfd in the replay process", pid: pid, errno: Int32(-remote),
                               hint: "needs CAP_SYS_PTRACE or vm.unprivileged_userfaultfd=1")
         }
-        defer { _ = try? caller.call(SysNr.close, [UInt64(remote)]) }
+        defer { _ = try? caller.call(SyscallNumber.close, [UInt64(remote)]) }
         return try UserfaultFD(takingFrom: pid, fd: Int32(remote))
     }
 
     func restoreSignalActions(_ caller: RemoteCaller, _ memory: ProcessMemory, scratch: UInt64) throws {
         for a in bundle.state.signalActions {
             try memory.write(scratch, bytes(of: [a.handler, a.flags, a.restorer, a.mask]))
-            try caller.call(SysNr.rtSigaction, [UInt64(a.signal), scratch, 0, 8])
+            try caller.call(SyscallNumber.rt_sigaction, [UInt64(a.signal), scratch, 0, 8])
         }
     }
 
     func setMask(_ caller: RemoteCaller, _ memory: ProcessMemory, _ mask: UInt64, scratch: UInt64) throws {
         try memory.write(scratch, bytes(of: [mask]))
-        try caller.call(SysNr.rtSigprocmask, [2, scratch, 0, 8])
+        try caller.call(SyscallNumber.rt_sigprocmask, [2, scratch, 0, 8])
     }
 
     /// Restores a thread's alternate signal stack (SS_ONSTACK is a state, not a setting).
@@ -211,7 +211,7 @@ struct ReplayProcessBuilder {
         guard let stack, !stack.disabled else { return }
         let flags = UInt64(stack.flags & 0x8000_0000)  // keep SS_AUTODISARM only
         try memory.write(scratch, bytes(of: [stack.base, flags, stack.size]))
-        let r = try caller.call(SysNr.sigaltstack, [scratch, 0])
+        let r = try caller.call(SyscallNumber.sigaltstack, [scratch, 0])
         try expect(r == 0, "restore the alternate signal stack at 0x\(hex(stack.base)) (result \(r))")
     }
 
@@ -225,8 +225,8 @@ struct ReplayProcessBuilder {
         let program = filter.prefix(Int(count)).withUnsafeBytes { Array($0) }
         try memory.write(scratch + 16, program)
         try memory.write(scratch, bytes(of: [UInt64(count), scratch + 16]))
-        try expect(caller.call(SysNr.prctl, [38, 1, 0, 0, 0]) == 0, "set no_new_privs")
-        let r = try caller.call(SysNr.seccomp, [1, 1, scratch])  // SET_MODE_FILTER, FLAG_TSYNC
+        try expect(caller.call(SyscallNumber.prctl, [38, 1, 0, 0, 0]) == 0, "set no_new_privs")
+        let r = try caller.call(SyscallNumber.seccomp, [1, 1, scratch])  // SET_MODE_FILTER, FLAG_TSYNC
         try expect(r == 0, "install the replay seccomp filter (result \(r))")
     }
 

@@ -343,7 +343,7 @@ public final class Replayer {
             call.emulated = false
         case .memoryMap:
             call.emulated = try prepareMemoryCall(&regs, number: number, thread: t)
-            call.brk = number == 12
+            call.brk = number == SyscallNumber.brk
         case .clone:
             call.emulated = !(try createsThread(number, args))
             if options.refuseUnloggedWriters, let writer = try sharedMemoryWriter(number, args) {
@@ -360,8 +360,8 @@ public final class Replayer {
         }
         try t.tracee.setRegisters(regs)
         t.pending = call
-        if !call.emulated && (number == 60 || number == 231) {
-            if number == 60, t.clearChildTid != nil, t.realTid != pid { exiting.append(t) } else { try let_exit(t) }
+        if !call.emulated && (number == SyscallNumber.exit || number == SyscallNumber.exit_group) {
+            if number == SyscallNumber.exit, t.clearChildTid != nil, t.realTid != pid { exiting.append(t) } else { try let_exit(t) }
         }
     }
 
@@ -375,7 +375,7 @@ public final class Replayer {
         var waiting: [ReplayThread] = []
         for t in exiting {
             if event.tid != t.recordedTid, case .syscallEntry(_, _, let n, let args, _) = event,
-               n == Replayer.futex, args.first == t.clearChildTid {
+               n == SyscallNumber.futex, args.first == t.clearChildTid {
                 waiting.append(t)
             } else {
                 try let_exit(t)
@@ -384,7 +384,6 @@ public final class Replayer {
         exiting = waiting
     }
 
-    static let futex = Int32(SyscallTable.number("futex") ?? -1)
 
     /// A thread that calls exit really exits now, so the kernel clears its tid for joiners.
     func let_exit(_ t: ReplayThread) throws {
@@ -398,7 +397,7 @@ public final class Replayer {
     }
 
     func echoIfOutput(_ number: Int32, _ args: [UInt64]) {
-        guard let echo = options.echo, number == 1, args[0] == 1 || args[0] == 2,
+        guard let echo = options.echo, number == SyscallNumber.write, args[0] == 1 || args[0] == 2,
               let memory, let bytes = try? memory.read(args[1], count: Int(min(args[2], 1 << 20))) else { return }
         echo(Int32(args[0]), bytes)
     }
@@ -419,7 +418,7 @@ public final class Replayer {
         }
         t.pending = nil
         t.atExitStop = true
-        if !call.emulated, number == 9 || number == 25, regs.result != result {
+        if !call.emulated, number == SyscallNumber.mmap || number == SyscallNumber.mremap, regs.result != result {
             throw Divergence("\(SyscallTable.name(Int(number))) gave 0x\(hex(regs.rax)) in replay, 0x\(hex(UInt64(bitPattern: result))) when recorded")
         }
         if call.brk { try applyBrk(t, to: result) }
@@ -428,7 +427,7 @@ public final class Replayer {
         for w in writes { try memory.write(w.address, w.bytes) }
         regs.rax = UInt64(bitPattern: result)
         // The kernel preserves argument registers; undo any rewriting (mmap of a file as anonymous).
-        if call.args.count == 6, number != 15 { (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9) = (call.args[0], call.args[1], call.args[2], call.args[3], call.args[4], call.args[5]) }
+        if call.args.count == 6, number != SyscallNumber.rt_sigreturn { (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9) = (call.args[0], call.args[1], call.args[2], call.args[3], call.args[4], call.args[5]) }
         // A cancelled call has orig_rax -1; put the number back so the kernel's restart logic
         // (for -ERESTART* results when a signal follows) sees the call as the recording did.
         if call.emulated { regs.origRax = UInt64(bitPattern: Int64(number)) }
@@ -460,24 +459,24 @@ public final class Replayer {
         guard let result = recordedResult(of: t.recordedTid, number: number) else { return true }
         if result < 0 && result > -4096 { return true }  // failed when recorded: just answer the error
         switch number {
-        case 9:  // mmap: anonymous private memory, fixed at the recorded address
+        case SyscallNumber.mmap:  // anonymous private memory, fixed at the recorded address
             regs.rdi = UInt64(bitPattern: result)
             regs.r10 = 0x32 | (regs.r10 & (0x100 | 0x4000 | 0x20000))
             regs.r8 = UInt64(bitPattern: -1)
             regs.r9 = 0
             return false
-        case 25 where UInt64(bitPattern: result) == regs.rdi:  // mremap in place: as it is
+        case SyscallNumber.mremap where UInt64(bitPattern: result) == regs.rdi:  // in place: as it is
             _ = try pageServer?.populate(regs.rdi, count: Int(regs.rsi))
             return false
-        case 25:  // mremap: fixed at the recorded address
+        case SyscallNumber.mremap:  // fixed at the recorded address
             regs.r10 |= 3
             regs.r8 = UInt64(bitPattern: result)
             // The kernel moves pages, not missing ones: fill them first, or they would read as zeros.
             _ = try pageServer?.populate(regs.rdi, count: Int(regs.rsi))
             return false
-        case 12:  // brk: answered from the log; the heap is grown or shrunk after it
+        case SyscallNumber.brk:  // answered from the log; the heap is grown or shrunk after it
             return true
-        case 28 where [4, 8, 9, 24].contains(regs.rdx):  // madvise DONTNEED/FREE/REMOVE/DONTNEED_LOCKED: zeros from now on
+        case SyscallNumber.madvise where [4, 8, 9, 24].contains(regs.rdx):  // madvise DONTNEED/FREE/REMOVE/DONTNEED_LOCKED: zeros from now on
             pageServer?.release(regs.rdi, length: regs.rsi)
             return false
         default:  // munmap, mprotect, madvise, mlock...: re-run as they are
@@ -500,10 +499,10 @@ public final class Replayer {
         if newEnd != oldEnd {
             let caller = try RemoteCaller(t.tracee, syscallInstruction: trampoline, atEntryStop: false)
             if newEnd > oldEnd {
-                let r = try caller.call(SysNr.mmap, [oldEnd, newEnd - oldEnd, 3, 0x32, UInt64(bitPattern: -1), 0])
+                let r = try caller.call(SyscallNumber.mmap, [oldEnd, newEnd - oldEnd, 3, 0x32, UInt64(bitPattern: -1), 0])
                 guard r == Int64(oldEnd) else { throw Divergence("could not grow the replay heap to 0x\(hex(newEnd))") }
             } else {
-                try caller.call(SysNr.munmap, [newEnd, oldEnd - newEnd])
+                try caller.call(SyscallNumber.munmap, [newEnd, oldEnd - newEnd])
             }
             try caller.finish(reissue: false)
         }
@@ -515,9 +514,9 @@ public final class Replayer {
     func applyStackLimit(_ call: PendingCall, memory: ProcessMemory) throws {
         let limit: UInt64
         switch call.number {
-        case 160 where call.args[0] == 3:  // setrlimit(RLIMIT_STACK, new)
+        case SyscallNumber.setrlimit where call.args[0] == 3:  // setrlimit(RLIMIT_STACK, new)
             limit = try memory.readU64(call.args[1])
-        case 302 where call.args[1] == 3 && call.args[2] != 0
+        case SyscallNumber.prlimit64 where call.args[1] == 3 && call.args[2] != 0
                        && (call.args[0] == 0 || call.args[0] == UInt64(bundle.manifest.process.pid)):  // prlimit64(self, RLIMIT_STACK, new, old)
             limit = try memory.readU64(call.args[2])
         default:
@@ -529,15 +528,15 @@ public final class Replayer {
     /// Why a clone makes a process whose writes into this memory the log lacks, or nil.
     func sharedMemoryWriter(_ number: Int32, _ args: [UInt64]) throws -> String? {
         var flags = args[0]
-        if number == 435, let memory { flags = try memory.readU64(args[0]) }
-        guard number == 56 || number == 435, flags & 0x100 != 0, flags & 0x10000 == 0, flags & 0x4000 == 0,
+        if number == SyscallNumber.clone3, let memory { flags = try memory.readU64(args[0]) }
+        guard number == SyscallNumber.clone || number == SyscallNumber.clone3, flags & 0x100 != 0, flags & 0x10000 == 0, flags & 0x4000 == 0,
               let result = recordedResult(of: bundle.log[index].tid, number: number), result > 0 else { return nil }
         return "clone(CLONE_VM) made process \(result), which shares this process's memory: what it writes there is not recorded"
     }
 
     func createsThread(_ number: Int32, _ args: [UInt64]) throws -> Bool {
-        if number == 56 { return args[0] & 0x10000 != 0 }
-        if number == 435, let memory {  // clone3: flags are the first field of clone_args
+        if number == SyscallNumber.clone { return args[0] & 0x10000 != 0 }
+        if number == SyscallNumber.clone3, let memory {  // clone3: flags are the first field of clone_args
             return (try memory.readU64(args[0])) & 0x10000 != 0
         }
         return false

@@ -136,6 +136,8 @@ enum Conformance {
             let reproduced = rep.exitCode == 0 && result["reproduced"]?.bool == true
             let verified = manifest["verified"]?.bool == true
             details.append("\(owner): verified \(verified), reproduced \(reproduced), divergence \(result["divergence"].map { "\($0)" } ?? "none"), trial \(manifest["trial"].map { "\($0)" } ?? "none")")
+            // A bundle never claims more than was checked: verified means its replay reproduces.
+            #expect(!verified || reproduced, "\(owner): the bundle claims verified, but its replay diverged: \(result)")
             var here = ConformanceOutcome(.replayed)
             if !reproduced {
                 let why = result["divergence"]?.string ?? lastMessage(rep.stderr)

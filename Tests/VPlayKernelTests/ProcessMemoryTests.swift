@@ -115,7 +115,7 @@ func unmapInChild(_ child: ChildProcess, _ address: UInt64, length: UInt64) thro
     let tracee = Tracee(child.pid)
     let regs = try tracee.registers()
     let caller = try RemoteCaller(tracee, syscallInstruction: regs.rip - 2, atEntryStop: false)
-    let r = try caller.call(SysNr.munmap, [address, length])
+    let r = try caller.call(SyscallNumber.munmap, [address, length])
     try caller.finish(reissue: false)
     guard r == 0 else { throw TestFailure("injected munmap returned \(r)") }
 }

@@ -35,7 +35,7 @@ extension TracedProcessTests {
             let tracee = Tracee(child.pid)
             let regs = try tracee.registers()
             let caller = try RemoteCaller(tracee, syscallInstruction: regs.rip - 2, atEntryStop: false)
-            let r = try caller.call(SysNr.mmap, [0, pageSize, UInt64(PROT_READ | PROT_WRITE),
+            let r = try caller.call(SyscallNumber.mmap, [0, pageSize, UInt64(PROT_READ | PROT_WRITE),
                                                  UInt64(MAP_PRIVATE | MAP_ANONYMOUS), UInt64(bitPattern: -1), 0])
             #expect(r > 0 && r & 0xfff == 0, "mmap returned \(r)")
             let address = UInt64(bitPattern: r)
@@ -51,10 +51,10 @@ extension TracedProcessTests {
             try memory.write(address + 32, data)
             #expect(try memory.read(address + 32, count: 64) == data)
 
-            #expect(try caller.call(SysNr.munmap, [address, pageSize]) == 0)
+            #expect(try caller.call(SyscallNumber.munmap, [address, pageSize]) == 0)
             #expect(try completeMaps(child.pid).first { $0.start <= address && address < $0.end } == nil)
             // Errors come back as negative errno values.
-            #expect(try caller.call(SysNr.munmap, [address + 1, pageSize]) == -Int64(EINVAL))
+            #expect(try caller.call(SyscallNumber.munmap, [address + 1, pageSize]) == -Int64(EINVAL))
             try caller.finish(reissue: false)
         }
 
@@ -65,7 +65,7 @@ extension TracedProcessTests {
             let before = try tracee.registers()
             let caller = try RemoteCaller(tracee, syscallInstruction: before.rip - 2, atEntryStop: false)
             _ = try caller.call(39)
-            _ = try caller.call(SysNr.mmap, [0, pageSize, 3, 0x22, UInt64(bitPattern: -1), 0])
+            _ = try caller.call(SyscallNumber.mmap, [0, pageSize, 3, 0x22, UInt64(bitPattern: -1), 0])
             #expect(try tracee.registers() != before)
             try caller.finish(reissue: false)
             let after = try tracee.registers()

@@ -1,5 +1,5 @@
 // fionread: FIONREAD on a pipe and a socket; FIGETBSZ and FIONREAD on a regular file.
-// conformance: transparent: fionread-PID: replay: at log event N of M: thread N entered write(0x…, 0x…, 0x…) where the recording has ioctl(0x…, 0x…, 0x…)
+// conformance: replayed
 #include "conformance.h"
 #include <linux/fs.h>
 #include <sys/ioctl.h>

@@ -1,5 +1,5 @@
 // memfd: memfd_create, write(), then map it shared and read what was written; seals.
-// conformance: transparent: memfd-PID: replay: at log event N of M: thread N entered write(0x…, 0x…, 0x…, 0x…) where the recording has pread64(0x…, 0x…, 0x…, 0x…)
+// conformance: replayed
 #include "conformance.h"
 int main(void) {
     int fd = memfd_create("vplay-conf", MFD_CLOEXEC | MFD_ALLOW_SEALING);

@@ -1,5 +1,5 @@
 // mmap_shared_fork: MAP_SHARED anonymous memory written by a forked child, read by the parent.
-// conformance: replayed
+// conformance: transparent: mmap_shared_fork-PID: replay: at log event N of M: thread N entered write(0x…, 0x…, 0x…, 0x…) where the recording has newfstatat(0x…, 0x…, 0x…, 0x…)
 #include "conformance.h"
 int main(void) {
     volatile int *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);

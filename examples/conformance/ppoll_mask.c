@@ -1,5 +1,5 @@
 // ppoll_mask: ppoll() with a timeout, then with a mask that lets a pending signal in (EINTR).
-// conformance: transparent: ppoll_mask-PID: replay: at log event N of M: signal 12 for thread N did not arrive: entered getrandom at pc 0x…
+// conformance: replayed
 #include "conformance.h"
 #include <poll.h>
 static volatile sig_atomic_t got;

@@ -1,6 +1,6 @@
 // ptrace_child: the program PTRACE_SEIZEs its own child; natively it interrupts and detaches
 // it; if something already traces the child (as vplay does), the error is EPERM. Never a hang.
-// conformance: unsupported: ptrace_child-PID: replay: at log event N of M: ptrace is not supported: ptrace requests depend on another process
+// conformance: replayed
 #include "conformance.h"
 #include "ptrace.h"
 int main(void) {

@@ -1,5 +1,5 @@
 // stack_growth: recursion grows the stack 4 MiB below where it was at start.
-// conformance: transparent: stack_growth-PID: replay: at log event N of M: thread N should have entered newfstatat but received SIGSEGV at pc 0x…
+// conformance: replayed
 #include "conformance.h"
 static long depth_sum(int n) {
     volatile char frame[4000];

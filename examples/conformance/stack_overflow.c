@@ -1,6 +1,6 @@
 // stack_overflow: unbounded recursion runs into the stack guard; a SIGSEGV handler on the
 // alternate stack sees a fault address just below the stack and ends the child; the parent checks.
-// conformance: transparent: stack_overflow-PID: replay: at log event N of M: signal 11 in thread N came with other registers: rax=0x… (recorded 0x…), rdi=0x… (recorded 0x…), rsp=0x… (recorded 0x…)
+// conformance: replayed
 #include "conformance.h"
 #include <sys/resource.h>
 static char altstack[64 * 1024];
