@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "VPlayEndToEndTests", dependencies: ["VPlayBundle", "VPlayJSON", "VPlayTestSupport"]),
         .testTarget(name: "VPlaySymbolsTests", dependencies: ["VPlaySymbols", "VPlayKernel", "CVPlay", "VPlayTestSupport"]),
         .testTarget(name: "VPlayGDBTests", dependencies: ["VPlayGDB", "VPlayKernel", "CVPlay", "VPlayTestSupport"]),
-        .testTarget(name: "VPlayBPFTests", dependencies: ["VPlayBPF", "VPlaySyscalls", "VPlayTestSupport"]),
+        .testTarget(name: "VPlayBPFTests", dependencies: ["VPlayBPF", "VPlaySyscalls", "VPlayTestSupport"], exclude: ["Programs"]),
         .testTarget(name: "VPlayReportTests", dependencies: ["VPlayReport", "VPlayBundle", "VPlayJSON", "VPlaySymbols"]),
     ]
 )

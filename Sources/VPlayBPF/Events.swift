@@ -43,6 +43,13 @@ public struct SyscallEvent: Sendable, Equatable {
         public let bytes: [UInt8]
         /// 0, or the negative errno of the failed copy (bytes is then empty).
         public let copyError: Int32
+
+        public init(address: UInt64, length: Int, bytes: [UInt8], copyError: Int32) {
+            self.address = address
+            self.length = length
+            self.bytes = bytes
+            self.copyError = copyError
+        }
     }
 
     public let sequence: UInt64

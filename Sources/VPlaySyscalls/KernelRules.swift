@@ -34,6 +34,12 @@ public struct KernelOut: Sendable, Equatable {
     public let arg: Int
     public let length: KernelOutLength
     public let condition: KernelOutCondition
+
+    public init(arg: Int, length: KernelOutLength, condition: KernelOutCondition) {
+        self.arg = arg
+        self.length = length
+        self.condition = condition
+    }
 }
 
 /// What a logger outside the tracer must do with a call's writes.
