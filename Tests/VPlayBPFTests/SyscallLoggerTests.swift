@@ -30,7 +30,7 @@ let knownCalls: Result<String, TestFailure> = {
     let directory: TempDirectory
     do { directory = try TempDirectory(prefix: "vplay-bpf-tests") } catch { return .failure(TestFailure("\(error)")) }
     let exe = directory.path + "/known_calls"
-    let status = runAndWait(["/usr/bin/gcc", "-O1", "-o", exe, source])
+    let status = runAndWait(["/usr/bin/gcc", "-O1", "-pthread", "-o", exe, source])
     return status == 0 ? .success(exe) : .failure(TestFailure("gcc \(source) failed with status \(status)"))
 }()
 
@@ -148,6 +148,33 @@ struct SyscallLoggerTests {
         let counters = try logger.counters()
         #expect(counters.ringDrops == 0 && counters.missedRuns == 0, "\(counters)")
         #expect(counters.copyFailures >= 1)
+    }
+
+    @Test func everyThreadOfARecordedProcessIsLoggedFromItsFirstReturn() throws {
+        let dir = try TempDirectory(prefix: "vplay-bpf")
+        defer { dir.remove() }
+        let logger = try SyscallLogger()
+        defer { logger.close() }
+        let sink = EventSink()
+        logger.startDraining(sink.add)
+        let pid = try record(["threads", dir.path + "/report"], logger: logger, sink: sink)
+        let text = try String(contentsOfFile: dir.path + "/report", encoding: .utf8)
+        let tid = try #require(Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), "report: \(text)")
+        #expect(tid != pid)
+        let thread = sink.sorted.filter { $0.tid == tid }
+        #expect(thread.allSatisfy { $0.tgid == pid })
+        // glibc creates threads with clone3 (435), older ones with clone (56).
+        // Its first event is the return from the creating call; glibc's thread start (rseq,
+        // set_robust_list, sigprocmask) comes before the thread's own calls.
+        try #require(thread.count >= 8, "thread events: \(thread)")
+        #expect([435, 56].contains(thread[0].number) && thread[0].result == 0 && thread[0].flags.contains(.noEntry))
+        let own = Array(thread.suffix(7))
+        #expect(own[0 ..< 5].allSatisfy { $0.number == SYS.getppid && $0.result == Int64(getpid()) && $0.flags.isEmpty })
+        #expect(own[5].number == 186 && own[5].result == Int64(tid))
+        #expect(own[6].number == 60 && own[6].flags == .noReturn && own[6].result == nil)
+        #expect(zip(thread, thread.dropFirst()).allSatisfy { $0.sequence < $1.sequence })
+        // The creating call in the main thread returned the new tid.
+        #expect(sink.sorted.contains { $0.tid == pid && [435, 56].contains($0.number) && $0.result == Int64(tid) })
     }
 
     @Test func aProcessThatIsNotRecordedIsNotLogged() throws {

@@ -2,8 +2,10 @@
 // knows the exact sequence; what the test cannot know in advance goes to the report file.
 //   known_calls calls DATA_FILE REPORT_FILE   known calls, a fork, and the marked cases
 //   known_calls flood COUNT FIFO              COUNT getppid, then (after a byte on FIFO) 10 more
+//   known_calls threads REPORT_FILE           a second thread makes known calls and exits
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,8 +66,34 @@ static int flood(long count, const char *fifo)
     return 0;
 }
 
+static long thread_tid;
+
+static void *thread_body(void *unused)
+{
+    (void)unused;
+    for (int i = 0; i < 5; i++)
+        syscall(SYS_getppid);
+    thread_tid = syscall(SYS_gettid);
+    syscall(SYS_exit, 0);   // the thread ends inside this call
+    return NULL;
+}
+
+static int threads(const char *report_path)
+{
+    FILE *report = fopen(report_path, "w");
+    pthread_t thread;
+    if (!report || pthread_create(&thread, NULL, thread_body, NULL) != 0)
+        return 2;
+    pthread_join(thread, NULL);
+    fprintf(report, "%ld\n", thread_tid);
+    fclose(report);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "threads") == 0)
+        return threads(argv[2]);
     if (argc == 4 && strcmp(argv[1], "calls") == 0)
         return calls(argv[2], argv[3]);
     if (argc == 4 && strcmp(argv[1], "flood") == 0)
