@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 struct vp_bpf {
@@ -18,6 +19,7 @@ struct vp_bpf {
     int nlinks;
     struct ring_buffer *ring;
     int recorded_fd, rules_fd, counters_fd, events_fd;
+    uint64_t *recorded; // the mmap of the recorded-tgid bitmap, shared with the programs
 };
 
 // libbpf prints through one global function: collect its messages for the caller's error.
@@ -84,6 +86,14 @@ int vp_bpf_load(const void *object, size_t size, struct vp_bpf **out, char *log,
         vp_bpf_close(bpf);
         return -ENOENT;
     }
+    void *bitmap = mmap(NULL, VP_TGID_WORDS * sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED,
+                        bpf->recorded_fd, 0);
+    if (bitmap == MAP_FAILED) {
+        err = -errno;
+        vp_bpf_close(bpf);
+        return err;
+    }
+    bpf->recorded = bitmap;
     *out = bpf;
     return 0;
 }
@@ -116,24 +126,40 @@ int vp_bpf_set_rule(struct vp_bpf *bpf, uint32_t number, const struct vp_rule *r
     return result(bpf_map_update_elem(bpf->rules_fd, &number, rule, BPF_ANY));
 }
 
+// The programs change bits of the same words atomically (fork, exit): so does this side.
+static int tgid_bit(uint32_t tgid, uint64_t *mask)
+{
+    if (tgid >= VP_TGID_WORDS * 64)
+        return -ERANGE;
+    *mask = 1ull << (tgid % 64);
+    return 0;
+}
+
 int vp_bpf_add_tgid(struct vp_bpf *bpf, uint32_t tgid)
 {
-    uint8_t one = 1;
-    return result(bpf_map_update_elem(bpf->recorded_fd, &tgid, &one, BPF_ANY));
+    uint64_t mask;
+    int err = tgid_bit(tgid, &mask);
+    if (!err)
+        __atomic_fetch_or(&bpf->recorded[tgid / 64], mask, __ATOMIC_SEQ_CST);
+    return err;
 }
 
 int vp_bpf_remove_tgid(struct vp_bpf *bpf, uint32_t tgid)
 {
-    int rc = bpf_map_delete_elem(bpf->recorded_fd, &tgid);
-    return rc < 0 && errno != ENOENT ? -errno : 0;
+    uint64_t mask;
+    int err = tgid_bit(tgid, &mask);
+    if (!err)
+        __atomic_fetch_and(&bpf->recorded[tgid / 64], ~mask, __ATOMIC_SEQ_CST);
+    return err;
 }
 
 int vp_bpf_is_recorded(struct vp_bpf *bpf, uint32_t tgid)
 {
-    uint8_t value;
-    if (bpf_map_lookup_elem(bpf->recorded_fd, &tgid, &value) == 0)
-        return 1;
-    return errno == ENOENT ? 0 : -errno;
+    uint64_t mask;
+    int err = tgid_bit(tgid, &mask);
+    if (err)
+        return err;
+    return (__atomic_load_n(&bpf->recorded[tgid / 64], __ATOMIC_SEQ_CST) & mask) != 0;
 }
 
 int vp_bpf_open_ring(struct vp_bpf *bpf, vp_bpf_event_fn callback, void *context)
@@ -148,7 +174,15 @@ int vp_bpf_poll(struct vp_bpf *bpf, int timeout_ms)
 {
     if (!bpf->ring)
         return -EINVAL;
-    return ring_buffer__poll(bpf->ring, timeout_ms);
+    // The programs wake the consumer only when the ring fills (each wakeup is an interrupt),
+    // so the epoll wait mostly just times out: consume whatever is there either way.
+    int polled = ring_buffer__poll(bpf->ring, timeout_ms);
+    if (polled < 0 && polled != -EINTR)
+        return polled;
+    int consumed = ring_buffer__consume(bpf->ring);
+    if (consumed < 0)
+        return consumed;
+    return (polled > 0 ? polled : 0) + consumed;
 }
 
 int vp_bpf_counters(struct vp_bpf *bpf, struct vp_counters *sum)
@@ -192,6 +226,8 @@ void vp_bpf_close(struct vp_bpf *bpf)
     if (!bpf)
         return;
     ring_buffer__free(bpf->ring);
+    if (bpf->recorded)
+        munmap(bpf->recorded, VP_TGID_WORDS * sizeof(uint64_t));
     for (int i = 0; i < bpf->nlinks; i++)
         bpf_link__destroy(bpf->links[i]);
     bpf_object__close(bpf->object);

@@ -23,7 +23,8 @@ int vp_bpf_is_recorded(struct vp_bpf *bpf, uint32_t tgid);
 // The event callback gets each ring record; a non-zero return stops the current poll.
 typedef int (*vp_bpf_event_fn)(void *context, void *data, size_t size);
 int vp_bpf_open_ring(struct vp_bpf *bpf, vp_bpf_event_fn callback, void *context);
-// Waits up to timeout_ms for records and delivers them: the count, or a negative errno.
+// Waits up to timeout_ms for a wakeup (sent only when the ring fills), then delivers every
+// record in the ring: the count, or a negative errno.
 int vp_bpf_poll(struct vp_bpf *bpf, int timeout_ms);
 // The counters summed over CPUs.
 int vp_bpf_counters(struct vp_bpf *bpf, struct vp_counters *sum);

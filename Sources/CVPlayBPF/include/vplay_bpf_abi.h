@@ -8,6 +8,8 @@
 #include <linux/types.h>
 #endif
 
+// Words of the recorded-tgid bitmap: one bit for every pid up to PID_MAX_LIMIT (4M on 64-bit).
+#define VP_TGID_WORDS (4194304 / 64)
 // Syscall numbers the rules map covers (x86_64 numbers are below 512).
 #define VP_MAX_SYSCALLS 512
 // Out-buffer rules per call (getresuid has three).
