@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -20,6 +22,8 @@ struct vp_bpf {
     struct ring_buffer *ring;
     int recorded_fd, rules_fd, counters_fd, events_fd;
     uint64_t *recorded; // the mmap of the recorded-tgid bitmap, shared with the programs
+    int kick_fd;        // an eventfd that ends the drain's wait (vp_bpf_kick)
+    int wait_fd;        // epoll over the ring's own epoll fd and kick_fd
 };
 
 // libbpf prints through one global function: collect its messages for the caller's error.
@@ -67,6 +71,7 @@ int vp_bpf_load(const void *object, size_t size, struct vp_bpf **out, char *log,
     struct vp_bpf *bpf = calloc(1, sizeof(*bpf));
     if (!bpf)
         return -ENOMEM;
+    bpf->kick_fd = bpf->wait_fd = -1;
     log_begin(log, log_size);
     LIBBPF_OPTS(bpf_object_open_opts, options, .object_name = "vplay_syscalls");
     bpf->object = bpf_object__open_mem(object, size, &options);
@@ -167,7 +172,18 @@ int vp_bpf_open_ring(struct vp_bpf *bpf, vp_bpf_event_fn callback, void *context
     if (bpf->ring)
         return -EBUSY;
     bpf->ring = ring_buffer__new(bpf->events_fd, (ring_buffer_sample_fn)callback, context, NULL);
-    return bpf->ring ? 0 : -errno;
+    if (!bpf->ring)
+        return -errno;
+    bpf->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    bpf->wait_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (bpf->kick_fd < 0 || bpf->wait_fd < 0)
+        return -errno;
+    struct epoll_event ring = { .events = EPOLLIN, .data.fd = ring_buffer__epoll_fd(bpf->ring) };
+    struct epoll_event kick = { .events = EPOLLIN, .data.fd = bpf->kick_fd };
+    if (epoll_ctl(bpf->wait_fd, EPOLL_CTL_ADD, ring.data.fd, &ring) < 0
+        || epoll_ctl(bpf->wait_fd, EPOLL_CTL_ADD, bpf->kick_fd, &kick) < 0)
+        return -errno;
+    return 0;
 }
 
 int vp_bpf_poll(struct vp_bpf *bpf, int timeout_ms)
@@ -175,14 +191,22 @@ int vp_bpf_poll(struct vp_bpf *bpf, int timeout_ms)
     if (!bpf->ring)
         return -EINVAL;
     // The programs wake the consumer only when the ring fills (each wakeup is an interrupt),
-    // so the epoll wait mostly just times out: consume whatever is there either way.
-    int polled = ring_buffer__poll(bpf->ring, timeout_ms);
-    if (polled < 0 && polled != -EINTR)
-        return polled;
-    int consumed = ring_buffer__consume(bpf->ring);
-    if (consumed < 0)
-        return consumed;
-    return (polled > 0 ? polled : 0) + consumed;
+    // so the wait mostly ends by timeout or by a kick: consume whatever is there either way.
+    struct epoll_event events[2];
+    int ready = epoll_wait(bpf->wait_fd, events, 2, timeout_ms);
+    if (ready < 0 && errno != EINTR)
+        return -errno;
+    uint64_t count;
+    while (read(bpf->kick_fd, &count, sizeof(count)) == sizeof(count)) {}
+    return ring_buffer__consume(bpf->ring);
+}
+
+int vp_bpf_kick(struct vp_bpf *bpf)
+{
+    uint64_t one = 1;
+    if (bpf->kick_fd < 0)
+        return -EINVAL;
+    return write(bpf->kick_fd, &one, sizeof(one)) == sizeof(one) || errno == EAGAIN ? 0 : -errno;
 }
 
 int vp_bpf_counters(struct vp_bpf *bpf, struct vp_counters *sum)
@@ -225,6 +249,10 @@ void vp_bpf_close(struct vp_bpf *bpf)
 {
     if (!bpf)
         return;
+    if (bpf->wait_fd >= 0)
+        close(bpf->wait_fd);
+    if (bpf->kick_fd >= 0)
+        close(bpf->kick_fd);
     ring_buffer__free(bpf->ring);
     if (bpf->recorded)
         munmap(bpf->recorded, VP_TGID_WORDS * sizeof(uint64_t));

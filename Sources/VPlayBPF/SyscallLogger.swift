@@ -67,7 +67,9 @@ public final class SyscallLogger: @unchecked Sendable {
     private let lock = NSCondition()
     private var closed = false
     private var draining = false
-    private var passes: UInt64 = 0
+    // Drain passes (wait, then consume everything in the ring): started and finished.
+    private var passesStarted: UInt64 = 0
+    private var passesFinished: UInt64 = 0
     private var drainError: String?
     private var drainThread: Thread?
     private var deliver: (@Sendable ([SyscallEvent]) -> Void)?
@@ -162,6 +164,8 @@ public final class SyscallLogger: @unchecked Sendable {
         while true {
             lock.lock()
             let stop = !draining
+            passesStarted += 1
+            let pass = passesStarted
             lock.unlock()
             if stop { break }
             let rc = vp_bpf_poll(handle, 20)
@@ -171,7 +175,7 @@ public final class SyscallLogger: @unchecked Sendable {
             lock.lock()
             if rc < 0 && rc != -EINTR { drainError = errnoName(-rc); draining = false }
             if let decodeError { drainError = decodeError; draining = false }
-            passes += 1
+            passesFinished = pass
             lock.broadcast()
             lock.unlock()
         }
@@ -185,13 +189,17 @@ public final class SyscallLogger: @unchecked Sendable {
         do { batch.append(try EventDecoding.decode(record)) } catch { decodeError = "\(error)" }
     }
 
-    /// Returns when every event in the ring when it was called has been delivered.
+    /// Returns when every event in the ring when it was called has been delivered (a pass of
+    /// the drain that started after the call has finished). The drain is woken at once: at a
+    /// ptrace stop every event of the stopped thread is already in the ring, so this is how the
+    /// tracer waits for them.
     public func sync(timeout: Double = 5) throws {
         lock.lock()
         defer { lock.unlock() }
-        let target = passes + 2   // the pass under way may have polled before the call
+        let target = passesStarted + 1
+        _ = vp_bpf_kick(handle)
         let deadline = Date().addingTimeInterval(timeout)
-        while passes < target {
+        while passesFinished < target {
             if let drainError { throw SyscallLoggerError.drain(drainError) }
             guard draining else { throw SyscallLoggerError.drain("the drain is not running") }
             guard lock.wait(until: deadline) else { throw SyscallLoggerError.timeout("waiting for the drain to catch up") }
@@ -215,6 +223,7 @@ public final class SyscallLogger: @unchecked Sendable {
         lock.lock()
         if closed { lock.unlock(); return }
         draining = false
+        _ = vp_bpf_kick(handle)
         while drainThread != nil { lock.wait() }
         closed = true
         lock.unlock()

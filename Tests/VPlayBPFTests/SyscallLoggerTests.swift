@@ -177,6 +177,27 @@ struct SyscallLoggerTests {
         #expect(sink.sorted.contains { $0.tid == pid && [435, 56].contains($0.number) && $0.result == Int64(tid) })
     }
 
+    @Test func syncDeliversEveryEventOfAThreadThatIsBlocked() throws {
+        let dir = try TempDirectory(prefix: "vplay-bpf")
+        defer { dir.remove() }
+        let fifo = dir.path + "/gate"
+        try #require(mkfifo(fifo, 0o600) == 0, "mkfifo: errno \(errno)")
+        let logger = try SyscallLogger()
+        defer { logger.close() }
+        let sink = EventSink()
+        logger.startDraining(sink.add)
+        _ = try record(["flood", "1000", fifo], logger: logger, sink: sink, whileRunning: { pid in
+            // The reader has opened the FIFO: the child is past its 1000 getppid.
+            let writer = try openWhenReaderWaits(fifo, timeout: 30)
+            defer { close(writer) }
+            try logger.sync()
+            let getppids = sink.sorted.filter { $0.tgid == pid && $0.number == SYS.getppid }
+            #expect(getppids.count == 1000)
+            var byte: UInt8 = 1
+            #expect(write(writer, &byte, 1) == 1)
+        })
+    }
+
     @Test func aProcessThatIsNotRecordedIsNotLogged() throws {
         let logger = try SyscallLogger()
         defer { logger.close() }

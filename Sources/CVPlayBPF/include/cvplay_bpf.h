@@ -23,9 +23,11 @@ int vp_bpf_is_recorded(struct vp_bpf *bpf, uint32_t tgid);
 // The event callback gets each ring record; a non-zero return stops the current poll.
 typedef int (*vp_bpf_event_fn)(void *context, void *data, size_t size);
 int vp_bpf_open_ring(struct vp_bpf *bpf, vp_bpf_event_fn callback, void *context);
-// Waits up to timeout_ms for a wakeup (sent only when the ring fills), then delivers every
-// record in the ring: the count, or a negative errno.
+// Waits up to timeout_ms for a wakeup (sent only when the ring fills) or a kick, then delivers
+// every record in the ring: the count, or a negative errno. One thread only.
 int vp_bpf_poll(struct vp_bpf *bpf, int timeout_ms);
+// Ends the current or next vp_bpf_poll wait at once (from any thread).
+int vp_bpf_kick(struct vp_bpf *bpf);
 // The counters summed over CPUs.
 int vp_bpf_counters(struct vp_bpf *bpf, struct vp_counters *sum);
 // Runs the kernel skipped because a program was already running on the CPU (recursion).
