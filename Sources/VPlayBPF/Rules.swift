@@ -14,7 +14,7 @@ enum RuleEncoding {
         case .needsTracer:
             encoded.flags = UInt32(VP_RULE_NEEDS_TRACER)
         case .described(let outs):
-            guard outs.count <= Int(VP_MAX_OUTS) else { return nil }
+            guard outs.map(\.length.regionCount).reduce(0, +) <= Int(VP_MAX_OUTS) else { return nil }
             var encodedOuts: [vp_out] = []
             for out in outs {
                 guard let one = encode(out) else { return nil }
@@ -53,6 +53,10 @@ enum RuleEncoding {
             encoded.kind = UInt8(VP_OUT_RET_COUNT_TIMES.rawValue)
             encoded.len_arg = UInt8(clamping: maxArg)
             encoded.size = UInt32(clamping: elementSize)
+        case .lengthAt(let lengthArg, let max):
+            encoded.kind = UInt8(VP_OUT_LENGTH_PTR.rawValue)
+            encoded.len_arg = UInt8(clamping: lengthArg)
+            encoded.size = UInt32(clamping: max)
         }
         guard encoded.kind == UInt8(VP_OUT_FIXED.rawValue) || encoded.len_arg < 6 else { return nil }
         switch out.condition {

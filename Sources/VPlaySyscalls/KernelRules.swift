@@ -1,8 +1,8 @@
 // The table's out-buffer rules in a form code without Swift can apply: the BPF syscall logger
 // gets them as data (an array map indexed by number) and copies the bytes at syscall exit.
 // Only the declarative kinds whose length comes from a constant, an argument or the result
-// are exported; writes that need code (iovec arrays, msghdr, out-lengths in user memory,
-// command-dependent calls) are left to the tracer, which the rule says.
+// (or from a length the kernel stored in user memory) are exported; writes that need code
+// (iovec arrays, msghdr, command-dependent calls) are left to the tracer, which the rule says.
 
 /// Where the length of one written region comes from (the address is always an argument).
 public enum KernelOutLength: Sendable, Equatable {
@@ -16,6 +16,15 @@ public enum KernelOutLength: Sendable, Equatable {
     case resultBytes(maxArg: Int)
     /// result elements of elementSize bytes, at most args[maxArg] elements.
     case resultCountTimes(elementSize: Int, maxArg: Int)
+    /// The u32 at args[lengthArg] bytes, at most max, and that u32 itself (socket addresses).
+    /// Two regions; nothing when either pointer is null.
+    case lengthAt(lengthArg: Int, max: Int)
+
+    /// How many regions a call writes through it.
+    public var regionCount: Int {
+        if case .lengthAt = self { return 2 }
+        return 1
+    }
 }
 
 /// For which results a region is written.
@@ -53,7 +62,7 @@ public enum KernelWriteRule: Sendable, Equatable {
 }
 
 extension SyscallTable {
-    /// Most regions one call writes (getresuid has three); more make the rule needsTracer.
+    /// Most regions one call writes (getresuid and recvfrom have three); more make the rule needsTracer.
     public static let maxKernelOuts = 4
 
     /// The rule for a number of the x86_64 ABI; nil for numbers outside it.
@@ -68,7 +77,7 @@ extension SyscallTable {
             }
             outs.append(simple)
         }
-        guard outs.count <= maxKernelOuts else {
+        guard outs.map(\.length.regionCount).reduce(0, +) <= maxKernelOuts else {
             return .needsTracer("\(name) writes more than \(maxKernelOuts) regions")
         }
         return .described(outs)
@@ -99,7 +108,9 @@ extension SyscallTable {
             return plain ? kernelOut(inner, condition: .notEFAULT) : nil
         case .onErrno(let errno, let inner):
             return plain ? kernelOut(inner, condition: .errno(errno)) : nil
-        case .iovecRet, .lengthPtr, .custom:
+        case .lengthPtr(let bufArg, let lenPtrArg, let max):
+            return KernelOut(arg: bufArg, length: .lengthAt(lengthArg: lenPtrArg, max: max), condition: condition)
+        case .iovecRet, .custom:
             return nil
         }
     }
@@ -107,7 +118,6 @@ extension SyscallTable {
     private static func describe(_ out: Out) -> String {
         switch out {
         case .iovecRet: return "an iovec array"
-        case .lengthPtr: return "a buffer whose length is in user memory"
         case .custom: return "regions found by code"
         case .evenWhenInterrupted(let inner), .evenOnError(let inner), .onErrno(_, let inner): return describe(inner)
         default: return "a region"

@@ -50,7 +50,7 @@ func withCStringVector<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMuta
 }
 
 let SYS = (getppid: 110, getpid: 39, openat: 257, read: 0, clockGettime: 228, lseek: 8, readv: 19,
-           mmap: 9, nanosleep: 35, fork: 57, wait4: 61, exitGroup: 231)
+           mmap: 9, nanosleep: 35, socket: 41, bind: 49, getsockname: 51, fork: 57, wait4: 61, exitGroup: 231)
 
 @Suite("The BPF syscall logger", .serialized, .timeLimit(.minutes(2)),
        .enabled(if: bpfProblem == nil || runningUnderCI, "BPF needs root and BTF (\(bpfProblem ?? "")); CI=true makes this a failure"))
@@ -84,7 +84,8 @@ struct SyscallLoggerTests {
         let pid = try record(["calls", dir.path + "/data", dir.path + "/report"], logger: logger, sink: sink)
         let report = try String(contentsOfFile: dir.path + "/report", encoding: .utf8).split(separator: " ").map { Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         let fields = report.compactMap { $0 }
-        try #require(fields.count == 7, "report: \(report)")
+        try #require(fields.count == 11, "report: \(report)")
+        let (sock, bound, boundLength, port) = (fields[7], UInt64(fields[8]), UInt64(fields[9]), UInt16(fields[10]))
         let (seconds, nanoseconds, fd, buffer, page, grandchild) = (fields[0], fields[1], fields[2], UInt64(fields[3]), UInt64(fields[4]), Int32(fields[5]))
 
         let all = sink.sorted
@@ -130,6 +131,14 @@ struct SyscallLoggerTests {
             #expect($0.regions.map(\.address) == [page])
             #expect($0.regions.map(\.copyError) == [-EFAULT])
             #expect($0.regions.allSatisfy { $0.bytes.isEmpty })
+        }
+        expectNext(SYS.socket, result: sock)
+        expectNext(SYS.bind, result: 0) { #expect($0.regions.isEmpty) }
+        expectNext(SYS.getsockname, result: 0) {
+            // sockaddr_in: family 2, the port big-endian, 127.0.0.1, 8 zero bytes; then its length.
+            let address: [UInt8] = [2, 0, UInt8(port >> 8), UInt8(port & 0xff), 127, 0, 0, 1] + [UInt8](repeating: 0, count: 8)
+            #expect($0.regions == [.init(address: bound, length: 16, bytes: address, copyError: 0),
+                                   .init(address: boundLength, length: 4, bytes: [16, 0, 0, 0], copyError: 0)])
         }
         expectNext(SYS.fork, result: Int64(grandchild))
         // wait4 writes by code (status and rusage only when a child was reaped).
@@ -246,6 +255,7 @@ struct SyscallLoggerTests {
     @Test func theTableExportsRulesForEveryCallAndMarksWhatNeedsCode() throws {
         #expect(SyscallTable.kernelWriteRule(SYS.read) == .described([KernelOut(arg: 1, length: .resultBytes(maxArg: 2), condition: .success)]))
         #expect(SyscallTable.kernelWriteRule(SYS.getppid) == .described([]))
+        #expect(SyscallTable.kernelWriteRule(SYS.getsockname) == .described([KernelOut(arg: 1, length: .lengthAt(lengthArg: 2, max: 128), condition: .success)]))
         guard case .needsTracer = SyscallTable.kernelWriteRule(SYS.readv) else { Issue.record("readv"); return }
         guard case .needsTracer = SyscallTable.kernelWriteRule(16) else { Issue.record("ioctl"); return }
         guard case .unsupported = SyscallTable.kernelWriteRule(425) else { Issue.record("io_uring_setup"); return }

@@ -144,6 +144,46 @@ static __always_inline __u64 out_length(const struct vp_out *out, const __u64 *a
     return 0;
 }
 
+// Records one region and copies what fits of it into the scratch event's data.
+static __always_inline void add_region(struct scratch *s, __u32 *n, __u32 *used, __u64 addr, __u64 len,
+                                       struct vp_counters *counters)
+{
+    struct vp_event *e = &s->event;
+    if (addr == 0 || len == 0)
+        return;
+    if (*n >= VP_MAX_OUTS) {
+        e->flags |= VP_EV_TRUNCATED; // no slot left: the bytes are not described
+        return;
+    }
+    struct vp_region *r = &e->regions[*n & (VP_MAX_OUTS - 1)];
+    __u32 room = VP_DATA_CAP - *used;
+    __u32 take = len < room ? len : room;
+    r->addr = addr;
+    r->len = len > 0xffffffffull ? 0xffffffffu : len;
+    r->data_offset = *used;
+    r->err = 0;
+    if (take < len)
+        e->flags |= VP_EV_TRUNCATED;
+    if (take > 0 && *used < VP_DATA_CAP) {
+        // Bounds the verifier can follow: offset < CAP, size <= CAP, buffer 2 * CAP.
+        __u32 offset = *used & (VP_DATA_CAP - 1);
+        __u32 size = take;
+        if (size > VP_DATA_CAP)
+            size = VP_DATA_CAP;
+        barrier_var(size);
+        long err = bpf_probe_read_user(&s->data[offset], size, (const void *)addr);
+        if (err) {
+            r->err = err;
+            e->flags |= VP_EV_COPY_FAILED;
+            if (counters)
+                counters->copy_failures++;
+        }
+    }
+    r->copied = r->err ? 0 : take;
+    *used += take;
+    *n += 1;
+}
+
 // Copies the regions the rule describes into the scratch event; returns the data length.
 static __always_inline __u32 copy_outs(struct scratch *s, const struct vp_rule *rule,
                                        struct vp_counters *counters)
@@ -157,36 +197,19 @@ static __always_inline __u32 copy_outs(struct scratch *s, const struct vp_rule *
         if (!applies(out, e->ret) || out->arg >= 6)
             continue;
         __u64 addr = e->args[out->arg & 7];
-        __u64 len = out_length(out, e->args, e->ret);
-        if (addr == 0 || len == 0)
+        if (out->kind == VP_OUT_LENGTH_PTR) {
+            // The kernel stored the length it wrote in the u32 at args[len_arg]; both the
+            // buffer and that field are written, and nothing when either pointer is null.
+            __u64 at = out->len_arg < 6 ? e->args[out->len_arg & 7] : 0;
+            __u32 length = 0;
+            if (addr == 0 || at == 0)
+                continue;
+            if (bpf_probe_read_user(&length, sizeof(length), (const void *)at) == 0)
+                add_region(s, &n, &used, addr, length < out->size ? length : out->size, counters);
+            add_region(s, &n, &used, at, sizeof(length), counters);
             continue;
-        struct vp_region *r = &e->regions[n & (VP_MAX_OUTS - 1)];
-        __u32 room = VP_DATA_CAP - used;
-        __u32 take = len < room ? len : room;
-        r->addr = addr;
-        r->len = len > 0xffffffffull ? 0xffffffffu : len;
-        r->data_offset = used;
-        r->err = 0;
-        if (take < len)
-            e->flags |= VP_EV_TRUNCATED;
-        if (take > 0 && used < VP_DATA_CAP) {
-            // Bounds the verifier can follow: offset < CAP, size <= CAP, buffer 2 * CAP.
-            __u32 offset = used & (VP_DATA_CAP - 1);
-            __u32 size = take;
-            if (size > VP_DATA_CAP)
-                size = VP_DATA_CAP;
-            barrier_var(size);
-            long err = bpf_probe_read_user(&s->data[offset], size, (const void *)addr);
-            if (err) {
-                r->err = err;
-                e->flags |= VP_EV_COPY_FAILED;
-                if (counters)
-                    counters->copy_failures++;
-            }
         }
-        r->copied = r->err ? 0 : take;
-        used += take;
-        n++;
+        add_region(s, &n, &used, addr, out_length(out, e->args, e->ret), counters);
     }
     e->nregions = n;
     return used;

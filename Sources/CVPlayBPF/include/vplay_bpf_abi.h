@@ -12,7 +12,7 @@
 #define VP_TGID_WORDS (4194304 / 64)
 // Syscall numbers the rules map covers (x86_64 numbers are below 512).
 #define VP_MAX_SYSCALLS 512
-// Out-buffer rules per call (getresuid has three).
+// Out-buffer rules per call (getresuid has three), and regions per event.
 #define VP_MAX_OUTS 4
 // Bytes of user memory copied into one event; longer writes are truncated and marked.
 #define VP_DATA_CAP 4096
@@ -25,6 +25,7 @@ enum vp_out_kind {
     VP_OUT_COUNT_TIMES = 3,     // (u32)args[len_arg] elements of `size` bytes
     VP_OUT_RET_BYTES = 4,       // result bytes, at most args[len_arg]
     VP_OUT_RET_COUNT_TIMES = 5, // result elements of `size` bytes, at most args[len_arg]
+    VP_OUT_LENGTH_PTR = 6,      // the u32 at args[len_arg] bytes (at most `size`), and that u32
 };
 
 // vp_out.when: for which results the region is written.

@@ -4,12 +4,15 @@
 //   known_calls flood COUNT FIFO              COUNT getppid, then (after a byte on FIFO) 10 more
 //   known_calls threads REPORT_FILE           a second thread makes known calls and exits
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -39,6 +42,14 @@ static int calls(const char *data, const char *report_path)
     // The rule reports rem even on success; the kernel did not write it, so its page is not
     // resident and BPF's copy fails.
     syscall(SYS_nanosleep, &nap, (void *)page);
+    // A socket address and its length, both stored by the kernel (loopback only).
+    long sock = syscall(SYS_socket, AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in address = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    syscall(SYS_bind, sock, &address, sizeof(address));
+    struct sockaddr_in bound;
+    socklen_t bound_length = sizeof(bound) + 8;   // more room than the address needs
+    memset(&bound, 0xee, sizeof(bound));
+    syscall(SYS_getsockname, sock, &bound, &bound_length);
     long child = syscall(SYS_fork);
     if (child == 0) {
         syscall(SYS_getppid);
@@ -47,8 +58,9 @@ static int calls(const char *data, const char *report_path)
     }
     int status = 0;
     syscall(SYS_wait4, child, &status, 0, 0);
-    fprintf(report, "%ld %ld %ld %lu %lu %ld %d\n", (long)now.tv_sec, (long)now.tv_nsec, fd,
-            (unsigned long)buffer, (unsigned long)page, child, status);
+    fprintf(report, "%ld %ld %ld %lu %lu %ld %d %ld %lu %lu %u\n", (long)now.tv_sec, (long)now.tv_nsec, fd,
+            (unsigned long)buffer, (unsigned long)page, child, status, sock, (unsigned long)&bound,
+            (unsigned long)&bound_length, (unsigned)ntohs(bound.sin_port));
     fclose(report);
     return 0;
 }
