@@ -1,4 +1,4 @@
-// The events the BPF programs log (struct vp_event and the bytes after it), decoded.
+// The events the BPF programs log (struct vp_event, its regions and their bytes), decoded.
 
 import CVPlayBPF
 
@@ -85,14 +85,16 @@ enum EventDecoding {
             throw Failure.short(size: record.count, needed: headerSize)
         }
         let event = base.loadUnaligned(as: vp_event.self)
-        guard record.count >= headerSize + Int(event.data_len) else {
-            throw Failure.short(size: record.count, needed: headerSize + Int(event.data_len))
+        let count = Int(event.nregions)
+        let regionSize = MemoryLayout<vp_region>.size
+        let dataStart = headerSize + count * regionSize
+        guard count <= Int(VP_MAX_OUTS), record.count >= dataStart + Int(event.data_len) else {
+            throw Failure.short(size: record.count, needed: dataStart + Int(event.data_len))
         }
-        let data = UnsafeRawBufferPointer(rebasing: record[headerSize ..< headerSize + Int(event.data_len)])
-        let rawRegions = withUnsafeBytes(of: event.regions) { Array($0.bindMemory(to: vp_region.self)) }
+        let data = UnsafeRawBufferPointer(rebasing: record[dataStart ..< dataStart + Int(event.data_len)])
         var regions: [SyscallEvent.Region] = []
-        let count = min(Int(event.nregions), rawRegions.count)
-        for (index, region) in rawRegions.prefix(count).enumerated() {
+        for index in 0 ..< count {
+            let region = base.loadUnaligned(fromByteOffset: headerSize + index * regionSize, as: vp_region.self)
             let end = UInt64(region.data_offset) + UInt64(region.copied)
             guard end <= UInt64(event.data_len) else {
                 throw Failure.badRegion(index: index, offset: region.data_offset, copied: region.copied, dataLength: event.data_len)

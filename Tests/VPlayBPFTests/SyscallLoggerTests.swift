@@ -232,8 +232,8 @@ struct SyscallLoggerTests {
         let logger = try SyscallLogger()
         defer { logger.close() }
         let sink = EventSink()
-        // Nothing drains while the child floods the 16 MiB ring (about 85,000 events).
-        let pid = try record(["flood", "150000", fifo], cpu: 0, logger: logger, sink: sink, whileRunning: { _ in
+        // Nothing drains while the child floods the 16 MiB ring (about 160,000 96-byte events).
+        let pid = try record(["flood", "400000", fifo], cpu: 0, logger: logger, sink: sink, whileRunning: { _ in
             let writer = try openWhenReaderWaits(fifo, timeout: 60)
             defer { close(writer) }
             logger.startDraining(sink.add)

@@ -42,9 +42,12 @@ struct {
 } counters SEC(".maps");
 
 // Where an event is assembled before it goes to the ring with its real length.
-// Twice the cap, so that a copy at any offset below the cap provably stays inside.
+// The event as it goes out: header, the regions used, their bytes. The area holds the
+// regions and then the data; twice the cap, so that a copy at any offset below the cap
+// provably stays inside.
 struct scratch {
     struct vp_event event;
+    struct vp_region regions[VP_MAX_OUTS];
     __u8 data[VP_DATA_CAP * 2];
 };
 
@@ -144,9 +147,8 @@ static __always_inline __u64 out_length(const struct vp_out *out, const __u64 *a
     return 0;
 }
 
-// Records one region and copies what fits of it into the scratch event's data.
-static __always_inline void add_region(struct scratch *s, __u32 *n, __u32 *used, __u64 addr, __u64 len,
-                                       struct vp_counters *counters)
+// Plans one region: where its bytes will be and how many fit under the cap.
+static __always_inline void add_region(struct scratch *s, __u32 *n, __u32 *used, __u64 addr, __u64 len)
 {
     struct vp_event *e = &s->event;
     if (addr == 0 || len == 0)
@@ -155,36 +157,52 @@ static __always_inline void add_region(struct scratch *s, __u32 *n, __u32 *used,
         e->flags |= VP_EV_TRUNCATED; // no slot left: the bytes are not described
         return;
     }
-    struct vp_region *r = &e->regions[*n & (VP_MAX_OUTS - 1)];
+    struct vp_region *r = &s->regions[*n & (VP_MAX_OUTS - 1)];
     __u32 room = VP_DATA_CAP - *used;
     __u32 take = len < room ? len : room;
     r->addr = addr;
     r->len = len > 0xffffffffull ? 0xffffffffu : len;
     r->data_offset = *used;
+    r->copied = take;
     r->err = 0;
     if (take < len)
         e->flags |= VP_EV_TRUNCATED;
-    if (take > 0 && *used < VP_DATA_CAP) {
-        // Bounds the verifier can follow: offset < CAP, size <= CAP, buffer 2 * CAP.
-        __u32 offset = *used & (VP_DATA_CAP - 1);
-        __u32 size = take;
-        if (size > VP_DATA_CAP)
-            size = VP_DATA_CAP;
-        barrier_var(size);
-        long err = bpf_probe_read_user(&s->data[offset], size, (const void *)addr);
-        if (err) {
-            r->err = err;
-            e->flags |= VP_EV_COPY_FAILED;
-            if (counters)
-                counters->copy_failures++;
-        }
-    }
-    r->copied = r->err ? 0 : take;
     *used += take;
     *n += 1;
 }
 
-// Copies the regions the rule describes into the scratch event; returns the data length.
+// Copies the planned regions' bytes right after the n regions (the event goes out compact).
+static __always_inline void copy_regions(struct scratch *s, __u32 n, struct vp_counters *counters)
+{
+    __u32 start = n > VP_MAX_OUTS ? VP_MAX_OUTS * sizeof(struct vp_region) : n * sizeof(struct vp_region);
+    __u8 *base = (__u8 *)s->regions;
+    for (int i = 0; i < VP_MAX_OUTS; i++) {
+        if (i >= n)
+            break;
+        struct vp_region *r = &s->regions[i];
+        __u32 size = r->copied;
+        if (size == 0)
+            continue;
+        // Bounds the verifier can follow: start <= the regions, offset < CAP, size <= CAP.
+        if (size > VP_DATA_CAP)
+            size = VP_DATA_CAP;
+        barrier_var(size);
+        __u32 at = start + (r->data_offset & (VP_DATA_CAP - 1));
+        if (at > VP_MAX_OUTS * sizeof(struct vp_region) + VP_DATA_CAP)
+            break;
+        barrier_var(at);
+        long err = bpf_probe_read_user(base + at, size, (const void *)r->addr);
+        if (err) {
+            r->err = err;
+            r->copied = 0;
+            s->event.flags |= VP_EV_COPY_FAILED;
+            if (counters)
+                counters->copy_failures++;
+        }
+    }
+}
+
+// Plans and copies the regions the rule describes; returns the data length.
 static __always_inline __u32 copy_outs(struct scratch *s, const struct vp_rule *rule,
                                        struct vp_counters *counters)
 {
@@ -205,13 +223,16 @@ static __always_inline __u32 copy_outs(struct scratch *s, const struct vp_rule *
             if (addr == 0 || at == 0)
                 continue;
             if (bpf_probe_read_user(&length, sizeof(length), (const void *)at) == 0)
-                add_region(s, &n, &used, addr, length < out->size ? length : out->size, counters);
-            add_region(s, &n, &used, at, sizeof(length), counters);
+                add_region(s, &n, &used, addr, length < out->size ? length : out->size);
+            else
+                e->flags |= VP_EV_COPY_FAILED; // the buffer's length is unknown
+            add_region(s, &n, &used, at, sizeof(length));
             continue;
         }
-        add_region(s, &n, &used, addr, out_length(out, e->args, e->ret), counters);
+        add_region(s, &n, &used, addr, out_length(out, e->args, e->ret));
     }
     e->nregions = n;
+    copy_regions(s, n, counters);
     return used;
 }
 
@@ -225,9 +246,10 @@ static __always_inline void emit(struct scratch *s, __u32 data_len, struct vp_co
         e->lost_before = c->unreported;
     }
     e->data_len = data_len;
-    __u64 size = sizeof(struct vp_event) + data_len;
-    if (size > sizeof(struct vp_event) + VP_DATA_CAP)
-        size = sizeof(struct vp_event) + VP_DATA_CAP;
+    __u32 n = e->nregions > VP_MAX_OUTS ? VP_MAX_OUTS : e->nregions;
+    __u64 size = sizeof(struct vp_event) + n * sizeof(struct vp_region) + data_len;
+    if (size > sizeof(struct vp_event) + sizeof(s->regions) + VP_DATA_CAP)
+        size = sizeof(struct vp_event) + sizeof(s->regions) + VP_DATA_CAP;
     barrier_var(size);
     // Waking the consumer costs an interrupt to its CPU per event (measured: most of the cost
     // of a logged call). The drain polls with a short timeout and the tracer drains at its

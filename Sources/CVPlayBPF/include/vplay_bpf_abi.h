@@ -84,10 +84,10 @@ struct vp_event {
     __s64 ret;
     __u32 flags;
     __u32 nregions;
-    struct vp_region regions[VP_MAX_OUTS];
     __u32 lost_before;  // with VP_EV_DROPS_BEFORE: how many events this CPU lost
     __u32 data_len;
-    // followed by data_len bytes: the regions' copies, in order
+    // followed by nregions struct vp_region, then data_len bytes: the regions' copies
+    // (region i's at its data_offset). A call that writes nothing is 96 bytes.
 };
 
 // Per-CPU counters (the "counters" map, one value per CPU).
