@@ -24,15 +24,14 @@ final class EventSink: @unchecked Sendable {
     var sorted: [SyscallEvent] { lock.withLock { events.sorted { $0.sequence < $1.sequence } } }
 }
 
-/// The compiled child, built once per run.
-let knownCalls: Result<String, TestFailure> = {
+/// Compiles the child into `dir` (each test's own, removed when it ends).
+func buildKnownCalls(in dir: TempDirectory) throws -> String {
     let source = URL(filePath: #filePath).deletingLastPathComponent().appending(path: "Programs/known_calls.c").path()
-    let directory: TempDirectory
-    do { directory = try TempDirectory(prefix: "vplay-bpf-tests") } catch { return .failure(TestFailure("\(error)")) }
-    let exe = directory.path + "/known_calls"
+    let exe = dir.path + "/known_calls"
     let status = runAndWait(["/usr/bin/gcc", "-O1", "-pthread", "-o", exe, source])
-    return status == 0 ? .success(exe) : .failure(TestFailure("gcc \(source) failed with status \(status)"))
-}()
+    guard status == 0 else { throw TestFailure("gcc \(source) failed with status \(status)") }
+    return exe
+}
 
 func runAndWait(_ argv: [String]) -> Int32 {
     var pid: pid_t = 0
@@ -57,9 +56,9 @@ let SYS = (getppid: 110, getpid: 39, openat: 257, read: 0, clockGettime: 228, ls
 struct SyscallLoggerTests {
     /// Runs known_calls `mode` recorded from its first instruction; returns every event,
     /// the child's pid, and what it reported.
-    func record(_ arguments: [String], cpu: Int32 = -1, logger: SyscallLogger, sink: EventSink,
+    func record(_ arguments: [String], in dir: TempDirectory, cpu: Int32 = -1, logger: SyscallLogger, sink: EventSink,
                 whileRunning: (Int32) throws -> Void = { _ in }) throws -> Int32 {
-        let exe = try knownCalls.get()
+        let exe = try buildKnownCalls(in: dir)
         let child = try spawnGated([exe] + arguments, cpu: cpu)
         let process = ChildProcess(child.pid)
         defer { process.end(); close(child.gate) }
@@ -81,7 +80,7 @@ struct SyscallLoggerTests {
         defer { logger.close() }
         let sink = EventSink()
         logger.startDraining(sink.add)
-        let pid = try record(["calls", dir.path + "/data", dir.path + "/report"], logger: logger, sink: sink)
+        let pid = try record(["calls", dir.path + "/data", dir.path + "/report"], in: dir, logger: logger, sink: sink)
         let report = try String(contentsOfFile: dir.path + "/report", encoding: .utf8).split(separator: " ").map { Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         let fields = report.compactMap { $0 }
         try #require(fields.count == 11, "report: \(report)")
@@ -166,7 +165,7 @@ struct SyscallLoggerTests {
         defer { logger.close() }
         let sink = EventSink()
         logger.startDraining(sink.add)
-        let pid = try record(["threads", dir.path + "/report"], logger: logger, sink: sink)
+        let pid = try record(["threads", dir.path + "/report"], in: dir, logger: logger, sink: sink)
         let text = try String(contentsOfFile: dir.path + "/report", encoding: .utf8)
         let tid = try #require(Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), "report: \(text)")
         #expect(tid != pid)
@@ -195,7 +194,7 @@ struct SyscallLoggerTests {
         defer { logger.close() }
         let sink = EventSink()
         logger.startDraining(sink.add)
-        _ = try record(["flood", "1000", fifo], logger: logger, sink: sink, whileRunning: { pid in
+        _ = try record(["flood", "1000", fifo], in: dir, logger: logger, sink: sink, whileRunning: { pid in
             // The reader has opened the FIFO: the child is past its 1000 getppid.
             let writer = try openWhenReaderWaits(fifo, timeout: 30)
             defer { close(writer) }
@@ -208,11 +207,13 @@ struct SyscallLoggerTests {
     }
 
     @Test func aProcessThatIsNotRecordedIsNotLogged() throws {
+        let dir = try TempDirectory(prefix: "vplay-bpf")
+        defer { dir.remove() }
         let logger = try SyscallLogger()
         defer { logger.close() }
         let sink = EventSink()
         logger.startDraining(sink.add)
-        let exe = try knownCalls.get()
+        let exe = try buildKnownCalls(in: dir)
         let other = try spawnGated([exe, "flood", "1000", "/nonexistent"])
         let process = ChildProcess(other.pid)
         defer { process.end(); close(other.gate) }
@@ -233,7 +234,7 @@ struct SyscallLoggerTests {
         defer { logger.close() }
         let sink = EventSink()
         // Nothing drains while the child floods the 16 MiB ring (about 160,000 96-byte events).
-        let pid = try record(["flood", "400000", fifo], cpu: 0, logger: logger, sink: sink, whileRunning: { _ in
+        let pid = try record(["flood", "400000", fifo], in: dir, cpu: 0, logger: logger, sink: sink, whileRunning: { _ in
             let writer = try openWhenReaderWaits(fifo, timeout: 60)
             defer { close(writer) }
             logger.startDraining(sink.add)
