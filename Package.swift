@@ -41,6 +41,14 @@ let package = Package(
         // gdb over a replay: a GDBTarget driving the replayer, with reverse execution.
         .target(name: "VPlayDebug", dependencies: ["VPlayReplay", "VPlayGDB", "VPlayBundle", "VPlayKernel", "VPlaySymbols",
                                                  .product(name: "Logging", package: "swift-log")]),
+        // The BPF syscall logger's C side: the programs (bpf/, compiled by BPFObjectPlugin, not
+        // by SwiftPM) and the libbpf loader.
+        .target(name: "CVPlayBPF", exclude: ["bpf"], linkerSettings: [.linkedLibrary("bpf")]),
+        // Builds bpf/syscalls.bpf.c with the toolchain's clang into an object VPlayBPF embeds.
+        .plugin(name: "BPFObjectPlugin", capability: .buildTool()),
+        // The BPF syscall logger: load/attach, recorded tgids, rules from the syscall table,
+        // the ring-buffer drain thread and its decoded events.
+        .target(name: "VPlayBPF", dependencies: ["CVPlayBPF", "VPlaySyscalls"], plugins: ["BPFObjectPlugin"]),
         // What the test targets share (gated children, the ptrace probe); used by tests only.
         .target(name: "VPlayTestSupport", dependencies: ["CVPlay", "VPlayKernel"]),
         // OCI runtime-spec state/config, vplay annotations, hooks.d JSON, config.json hook install.
@@ -64,6 +72,7 @@ let package = Package(
         .testTarget(name: "VPlayEndToEndTests", dependencies: ["VPlayBundle", "VPlayJSON", "VPlayTestSupport"]),
         .testTarget(name: "VPlaySymbolsTests", dependencies: ["VPlaySymbols", "VPlayKernel", "CVPlay", "VPlayTestSupport"]),
         .testTarget(name: "VPlayGDBTests", dependencies: ["VPlayGDB", "VPlayKernel", "CVPlay", "VPlayTestSupport"]),
+        .testTarget(name: "VPlayBPFTests", dependencies: ["VPlayBPF", "VPlaySyscalls", "VPlayTestSupport"], exclude: ["Programs"]),
         .testTarget(name: "VPlayReportTests", dependencies: ["VPlayReport", "VPlayBundle", "VPlayJSON", "VPlaySymbols"]),
     ]
 )

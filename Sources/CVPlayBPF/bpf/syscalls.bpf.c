@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: GPL-2.0
+// The syscall logger: for recorded processes only, one event per system call with a global
+// sequence number, the arguments at entry, the result and the bytes the kernel wrote into user
+// memory. Which bytes comes from the rules map, filled from the syscall table: this file holds
+// no syscall knowledge. See docs/recording-paths.md.
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "vplay_bpf_abi.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+// Recorded tgids, one bit each (a hash lookup cost every process on the host ~35 ns more per
+// program than this inlined array lookup). The loader sets the root's bit through its mmap of
+// the map; fork sets children's bits; the last thread's exit clears its process's bit.
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(map_flags, BPF_F_MMAPABLE);
+    __uint(max_entries, VP_TGID_WORDS);
+    __type(key, __u32);
+    __type(value, __u64);
+} recorded SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, VP_MAX_SYSCALLS);
+    __type(key, __u32);
+    __type(value, struct vp_rule);
+} rules SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_RINGBUF);
+    __uint(max_entries, 16 << 20);
+} events SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct vp_counters);
+} counters SEC(".maps");
+
+// Where an event is assembled before it goes to the ring with its real length.
+// The event as it goes out: header, the regions used, their bytes. The area holds the
+// regions and then the data; twice the cap, so that a copy at any offset below the cap
+// provably stays inside.
+struct scratch {
+    struct vp_event event;
+    struct vp_region regions[VP_MAX_OUTS];
+    __u8 data[VP_DATA_CAP * 2];
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct scratch);
+} scratch_space SEC(".maps");
+
+// The call a thread is in, stored at entry.
+struct in_call {
+    __s64 nr;
+    __u64 args[6];
+    __u32 active;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, int);
+    __type(value, struct in_call);
+} calls SEC(".maps");
+
+__u64 sequence = 0;
+
+static __always_inline __u64 *recorded_word(__u32 tgid)
+{
+    __u32 key = tgid / 64;
+    return bpf_map_lookup_elem(&recorded, &key);
+}
+
+static __always_inline bool is_recorded(__u32 tgid)
+{
+    __u64 *word = recorded_word(tgid);
+    return word && (*word >> (tgid % 64)) & 1;
+}
+
+static __always_inline void read_args(struct pt_regs *regs, __u64 *args)
+{
+    args[0] = regs->di;
+    args[1] = regs->si;
+    args[2] = regs->dx;
+    args[3] = regs->r10;
+    args[4] = regs->r8;
+    args[5] = regs->r9;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(vp_sys_enter, struct pt_regs *regs, long id)
+{
+    __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+    if (!is_recorded(tgid))
+        return 0;
+    struct in_call *call = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0,
+                                                BPF_LOCAL_STORAGE_GET_F_CREATE);
+    if (!call)
+        return 0; // the exit then reads the arguments from its registers and says so
+    call->nr = id;
+    read_args(regs, call->args);
+    call->active = 1;
+    return 0;
+}
+
+static __always_inline bool failed(__s64 ret) { return ret >= -4095 && ret <= -1; }
+
+static __always_inline bool interrupted(__s64 ret)
+{
+    return ret == -4 || ret == -512 || ret == -513 || ret == -514 || ret == -516;
+}
+
+static __always_inline bool applies(const struct vp_out *out, __s64 ret)
+{
+    switch (out->when) {
+    case VP_WHEN_SUCCESS: return !failed(ret);
+    case VP_WHEN_SUCCESS_OR_EINTR: return !failed(ret) || interrupted(ret);
+    case VP_WHEN_NOT_EFAULT: return ret != -14;
+    case VP_WHEN_ERRNO: return ret == -(__s64)out->errno_value;
+    }
+    return false;
+}
+
+// The length the rule gives, capped well below overflow (the copy is capped again later).
+static __always_inline __u64 out_length(const struct vp_out *out, const __u64 *args, __s64 ret)
+{
+    __u64 bound = out->len_arg < 6 ? args[out->len_arg & 7] : 0;
+    __u64 count = !failed(ret) && ret > 0 ? (__u64)ret : 0;
+    switch (out->kind) {
+    case VP_OUT_FIXED: return out->size;
+    case VP_OUT_SIZE_ARG: return bound;
+    case VP_OUT_COUNT_TIMES: return (__u64)(__u32)bound * out->size;
+    case VP_OUT_RET_BYTES: return count < bound ? count : bound;
+    case VP_OUT_RET_COUNT_TIMES:
+        count = count < bound ? count : bound;
+        return count > (1u << 24) ? (1ull << 40) : count * out->size;
+    }
+    return 0;
+}
+
+// Plans one region: where its bytes will be and how many fit under the cap.
+static __always_inline void add_region(struct scratch *s, __u32 *n, __u32 *used, __u64 addr, __u64 len)
+{
+    struct vp_event *e = &s->event;
+    if (addr == 0 || len == 0)
+        return;
+    if (*n >= VP_MAX_OUTS) {
+        e->flags |= VP_EV_TRUNCATED; // no slot left: the bytes are not described
+        return;
+    }
+    struct vp_region *r = &s->regions[*n & (VP_MAX_OUTS - 1)];
+    __u32 room = VP_DATA_CAP - *used;
+    __u32 take = len < room ? len : room;
+    r->addr = addr;
+    r->len = len > 0xffffffffull ? 0xffffffffu : len;
+    r->data_offset = *used;
+    r->copied = take;
+    r->err = 0;
+    if (take < len)
+        e->flags |= VP_EV_TRUNCATED;
+    *used += take;
+    *n += 1;
+}
+
+// Copies the planned regions' bytes right after the n regions (the event goes out compact).
+static __always_inline void copy_regions(struct scratch *s, __u32 n, struct vp_counters *counters)
+{
+    __u32 start = n > VP_MAX_OUTS ? VP_MAX_OUTS * sizeof(struct vp_region) : n * sizeof(struct vp_region);
+    __u8 *base = (__u8 *)s->regions;
+    for (int i = 0; i < VP_MAX_OUTS; i++) {
+        if (i >= n)
+            break;
+        struct vp_region *r = &s->regions[i];
+        __u32 size = r->copied;
+        if (size == 0)
+            continue;
+        // Bounds the verifier can follow: start <= the regions, offset < CAP, size <= CAP.
+        if (size > VP_DATA_CAP)
+            size = VP_DATA_CAP;
+        barrier_var(size);
+        __u32 at = start + (r->data_offset & (VP_DATA_CAP - 1));
+        if (at > VP_MAX_OUTS * sizeof(struct vp_region) + VP_DATA_CAP)
+            break;
+        barrier_var(at);
+        long err = bpf_probe_read_user(base + at, size, (const void *)r->addr);
+        if (err) {
+            r->err = err;
+            r->copied = 0;
+            s->event.flags |= VP_EV_COPY_FAILED;
+            if (counters)
+                counters->copy_failures++;
+        }
+    }
+}
+
+// Plans and copies the regions the rule describes; returns the data length.
+static __always_inline __u32 copy_outs(struct scratch *s, const struct vp_rule *rule,
+                                       struct vp_counters *counters)
+{
+    struct vp_event *e = &s->event;
+    __u32 used = 0, n = 0;
+    for (int i = 0; i < VP_MAX_OUTS; i++) {
+        if (i >= rule->nouts)
+            break;
+        const struct vp_out *out = &rule->outs[i];
+        if (!applies(out, e->ret) || out->arg >= 6)
+            continue;
+        __u64 addr = e->args[out->arg & 7];
+        if (out->kind == VP_OUT_LENGTH_PTR) {
+            // The kernel stored the length it wrote in the u32 at args[len_arg]; both the
+            // buffer and that field are written, and nothing when either pointer is null.
+            __u64 at = out->len_arg < 6 ? e->args[out->len_arg & 7] : 0;
+            __u32 length = 0;
+            if (addr == 0 || at == 0)
+                continue;
+            if (bpf_probe_read_user(&length, sizeof(length), (const void *)at) == 0)
+                add_region(s, &n, &used, addr, length < out->size ? length : out->size);
+            else
+                e->flags |= VP_EV_COPY_FAILED; // the buffer's length is unknown
+            add_region(s, &n, &used, at, sizeof(length));
+            continue;
+        }
+        add_region(s, &n, &used, addr, out_length(out, e->args, e->ret));
+    }
+    e->nregions = n;
+    copy_regions(s, n, counters);
+    return used;
+}
+
+// Sends the assembled event; a full ring is counted per CPU and announced by the next event.
+static __always_inline void emit(struct scratch *s, __u32 data_len, struct vp_counters *c)
+{
+    struct vp_event *e = &s->event;
+    e->seq = __sync_fetch_and_add(&sequence, 1);
+    if (c && c->unreported) {
+        e->flags |= VP_EV_DROPS_BEFORE;
+        e->lost_before = c->unreported;
+    }
+    e->data_len = data_len;
+    __u32 n = e->nregions > VP_MAX_OUTS ? VP_MAX_OUTS : e->nregions;
+    __u64 size = sizeof(struct vp_event) + n * sizeof(struct vp_region) + data_len;
+    if (size > sizeof(struct vp_event) + sizeof(s->regions) + VP_DATA_CAP)
+        size = sizeof(struct vp_event) + sizeof(s->regions) + VP_DATA_CAP;
+    barrier_var(size);
+    // Waking the consumer costs an interrupt to its CPU per event (measured: most of the cost
+    // of a logged call). The drain polls with a short timeout and the tracer drains at its
+    // stops, so only a filling ring wakes it.
+    __u64 wake = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > (4 << 20) ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+    long err = bpf_ringbuf_output(&events, s, size, wake);
+    if (!c)
+        return;
+    if (err) {
+        c->ring_drops++;
+        c->unreported++;
+    } else {
+        c->events++;
+        c->unreported = 0;
+    }
+}
+
+static __always_inline struct scratch *begin(__s64 nr)
+{
+    __u32 zero = 0;
+    struct scratch *s = bpf_map_lookup_elem(&scratch_space, &zero);
+    if (!s)
+        return NULL;
+    __u64 id = bpf_get_current_pid_tgid();
+    struct vp_event *e = &s->event;
+    e->tid = (__u32)id;
+    e->tgid = id >> 32;
+    e->nr = nr;
+    e->flags = 0;
+    e->nregions = 0;
+    e->lost_before = 0;
+    e->ret = 0;
+    return s;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(vp_sys_exit, struct pt_regs *regs, long ret)
+{
+    __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+    if (!is_recorded(tgid))
+        return 0;
+    __s64 nr = regs->orig_ax;
+    struct scratch *s = begin(nr);
+    if (!s)
+        return 0;
+    __u32 zero = 0;
+    struct vp_counters *c = bpf_map_lookup_elem(&counters, &zero);
+    struct vp_event *e = &s->event;
+    e->ret = ret;
+    struct in_call *call = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0, 0);
+    if (call && call->active && call->nr == nr) {
+        for (int i = 0; i < 6; i++)
+            e->args[i] = call->args[i];
+        call->active = 0;
+    } else {
+        read_args(regs, e->args);
+        e->flags |= VP_EV_NO_ENTRY;
+    }
+    __u32 data_len = 0;
+    __u32 key = (__u32)nr;
+    struct vp_rule *rule = nr >= 0 && nr < VP_MAX_SYSCALLS ? bpf_map_lookup_elem(&rules, &key) : NULL;
+    if (!rule || !(rule->flags & (VP_RULE_DESCRIBED | VP_RULE_NEEDS_TRACER | VP_RULE_UNSUPPORTED)))
+        e->flags |= VP_EV_UNDESCRIBED;
+    else if (rule->flags & VP_RULE_UNSUPPORTED)
+        e->flags |= VP_EV_UNSUPPORTED;
+    else if (rule->flags & VP_RULE_NEEDS_TRACER)
+        e->flags |= VP_EV_NEEDS_TRACER;
+    else
+        data_len = copy_outs(s, rule, c);
+    emit(s, data_len, c);
+    return 0;
+}
+
+// A new process of a recorded one is recorded from its first instruction (the tracepoint runs
+// in the parent before the child can run). Threads share their tgid and need nothing.
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(vp_fork, struct task_struct *parent, struct task_struct *child)
+{
+    __u32 parent_tgid = BPF_CORE_READ(parent, tgid);
+    __u32 child_tgid = BPF_CORE_READ(child, tgid);
+    if (parent_tgid == child_tgid || !is_recorded(parent_tgid))
+        return 0;
+    __u64 *word = recorded_word(child_tgid);
+    if (word)
+        __sync_fetch_and_or(word, 1ull << (child_tgid % 64));
+    return 0;
+}
+
+// A thread that ends inside a call (exit, exit_group, a fatal signal) gets an event for it;
+// the last thread of a process takes its tgid out of the map.
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(vp_exit, struct task_struct *task)
+{
+    __u32 tgid = BPF_CORE_READ(task, tgid);
+    if (!is_recorded(tgid))
+        return 0;
+    struct in_call *call = bpf_task_storage_get(&calls, task, 0, 0);
+    if (call && call->active) {
+        struct scratch *s = begin(call->nr);
+        if (s) {
+            __u32 zero = 0;
+            struct vp_counters *c = bpf_map_lookup_elem(&counters, &zero);
+            for (int i = 0; i < 6; i++)
+                s->event.args[i] = call->args[i];
+            s->event.flags |= VP_EV_NO_RETURN;
+            call->active = 0;
+            emit(s, 0, c);
+        }
+    }
+    __u64 *word = recorded_word(tgid);
+    if (word && BPF_CORE_READ(task, signal, live.counter) == 0)
+        __sync_fetch_and_and(word, ~(1ull << (tgid % 64)));
+    return 0;
+}

@@ -1,0 +1,101 @@
+// The records shared by the BPF programs (bpf/syscalls.bpf.c) and their loader (loader.c):
+// the out-buffer rules the syscall table hands to BPF, and the events BPF hands back.
+// docs/recording-paths.md describes the design and the measured costs.
+#ifndef VPLAY_BPF_ABI_H
+#define VPLAY_BPF_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+// Words of the recorded-tgid bitmap: one bit for every pid up to PID_MAX_LIMIT (4M on 64-bit).
+#define VP_TGID_WORDS (4194304 / 64)
+// Syscall numbers the rules map covers (x86_64 numbers are below 512).
+#define VP_MAX_SYSCALLS 512
+// Out-buffer rules per call (getresuid has three), and regions per event.
+#define VP_MAX_OUTS 4
+// Bytes of user memory copied into one event; longer writes are truncated and marked.
+#define VP_DATA_CAP 4096
+
+// vp_out.kind: how the length of one written region is found. The address is args[arg].
+enum vp_out_kind {
+    VP_OUT_NONE = 0,
+    VP_OUT_FIXED = 1,           // `size` bytes
+    VP_OUT_SIZE_ARG = 2,        // args[len_arg] bytes
+    VP_OUT_COUNT_TIMES = 3,     // (u32)args[len_arg] elements of `size` bytes
+    VP_OUT_RET_BYTES = 4,       // result bytes, at most args[len_arg]
+    VP_OUT_RET_COUNT_TIMES = 5, // result elements of `size` bytes, at most args[len_arg]
+    VP_OUT_LENGTH_PTR = 6,      // the u32 at args[len_arg] bytes (at most `size`), and that u32
+};
+
+// vp_out.when: for which results the region is written.
+enum vp_out_when {
+    VP_WHEN_SUCCESS = 0,          // result not in -4095..-1
+    VP_WHEN_SUCCESS_OR_EINTR = 1, // also when interrupted (EINTR, ERESTART*)
+    VP_WHEN_NOT_EFAULT = 2,       // any result but -EFAULT
+    VP_WHEN_ERRNO = 3,            // only when result == -errno_value
+};
+
+struct vp_out {
+    __u8 kind;
+    __u8 arg;
+    __u8 len_arg;
+    __u8 when;
+    __u32 size;
+    __s32 errno_value;
+};
+
+// vp_rule.flags
+#define VP_RULE_DESCRIBED (1u << 0)    // the outs describe every write of the call
+#define VP_RULE_NEEDS_TRACER (1u << 1) // writes need code (iovecs, msghdr, ioctl...): the tracer
+#define VP_RULE_UNSUPPORTED (1u << 2)  // the table cannot capture the call at all
+
+struct vp_rule {
+    __u32 flags;
+    __u32 nouts;
+    struct vp_out outs[VP_MAX_OUTS];
+};
+
+// vp_event.flags: every way an event can be incomplete is marked, never silent.
+#define VP_EV_NO_ENTRY (1u << 0)      // entry not seen (a new task's first return, or recording began mid-call): args read at exit
+#define VP_EV_NO_RETURN (1u << 1)     // the thread exited inside the call (exit, exit_group, a fatal signal): no result, no bytes
+#define VP_EV_UNDESCRIBED (1u << 2)   // the rules map has no rule for this number
+#define VP_EV_NEEDS_TRACER (1u << 3)  // the table says the tracer must fetch the writes
+#define VP_EV_UNSUPPORTED (1u << 4)   // the table says the call cannot be captured
+#define VP_EV_TRUNCATED (1u << 5)     // written bytes beyond VP_DATA_CAP were not copied
+#define VP_EV_COPY_FAILED (1u << 6)   // bpf_probe_read_user failed (page not resident...)
+#define VP_EV_DROPS_BEFORE (1u << 7)  // events of this CPU were lost (ring full) before this one
+
+// vp_region.err: 0, or the negative error of the copy. `copied` bytes of `len` are in data.
+struct vp_region {
+    __u64 addr;
+    __u32 len;
+    __u32 copied;
+    __s32 err;
+    __u32 data_offset;
+};
+
+struct vp_event {
+    __u64 seq;          // global order of events (one atomic counter for every CPU)
+    __u32 tid;
+    __u32 tgid;
+    __s64 nr;
+    __u64 args[6];
+    __s64 ret;
+    __u32 flags;
+    __u32 nregions;
+    __u32 lost_before;  // with VP_EV_DROPS_BEFORE: how many events this CPU lost
+    __u32 data_len;
+    // followed by nregions struct vp_region, then data_len bytes: the regions' copies
+    // (region i's at its data_offset). A call that writes nothing is 96 bytes.
+};
+
+// Per-CPU counters (the "counters" map, one value per CPU).
+struct vp_counters {
+    __u64 events;         // events written to the ring
+    __u64 ring_drops;     // events lost because the ring was full
+    __u64 copy_failures;  // regions whose copy failed
+    __u64 unreported;     // drops not yet announced by a VP_EV_DROPS_BEFORE
+};
+
+#endif

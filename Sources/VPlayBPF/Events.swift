@@ -1,0 +1,111 @@
+// The events the BPF programs log (struct vp_event, its regions and their bytes), decoded.
+
+import CVPlayBPF
+
+/// One system call of a recorded thread, as the kernel logged it.
+public struct SyscallEvent: Sendable, Equatable {
+    /// Ways an event is incomplete or special; none is ever silent.
+    public struct Flags: OptionSet, Sendable, Hashable, CustomStringConvertible {
+        public let rawValue: UInt32
+        public init(rawValue: UInt32) { self.rawValue = rawValue }
+        /// The entry was not seen (a new task's first return, or recording began mid-call).
+        public static let noEntry = Flags(rawValue: UInt32(VP_EV_NO_ENTRY))
+        /// The thread exited inside the call: there is no result and there are no bytes.
+        public static let noReturn = Flags(rawValue: UInt32(VP_EV_NO_RETURN))
+        /// The rules map has nothing for this number (not an x86_64 call).
+        public static let undescribed = Flags(rawValue: UInt32(VP_EV_UNDESCRIBED))
+        /// The table says the writes need code: the tracer must fetch them.
+        public static let needsTracer = Flags(rawValue: UInt32(VP_EV_NEEDS_TRACER))
+        /// The table cannot capture this call at all.
+        public static let unsupported = Flags(rawValue: UInt32(VP_EV_UNSUPPORTED))
+        /// Written bytes past the per-event cap were not copied.
+        public static let truncated = Flags(rawValue: UInt32(VP_EV_TRUNCATED))
+        /// A copy from user memory failed (e.g. a page that was not resident).
+        public static let copyFailed = Flags(rawValue: UInt32(VP_EV_COPY_FAILED))
+        /// Events of the same CPU were lost (ring full) before this one; see lostBefore.
+        public static let dropsBefore = Flags(rawValue: UInt32(VP_EV_DROPS_BEFORE))
+
+        /// The flags that leave the written bytes unknown: the tracer must complete the event.
+        public static let incomplete: Flags = [.undescribed, .needsTracer, .unsupported, .truncated, .copyFailed]
+
+        public var description: String {
+            let names: [(Flags, String)] = [(.noEntry, "noEntry"), (.noReturn, "noReturn"), (.undescribed, "undescribed"),
+                                            (.needsTracer, "needsTracer"), (.unsupported, "unsupported"),
+                                            (.truncated, "truncated"), (.copyFailed, "copyFailed"), (.dropsBefore, "dropsBefore")]
+            return "[" + names.filter { contains($0.0) }.map(\.1).joined(separator: ",") + "]"
+        }
+    }
+
+    /// A region the kernel wrote: `length` bytes at `address`, of which `bytes` were copied.
+    public struct Region: Sendable, Equatable {
+        public let address: UInt64
+        public let length: Int
+        public let bytes: [UInt8]
+        /// 0, or the negative errno of the failed copy (bytes is then empty).
+        public let copyError: Int32
+
+        public init(address: UInt64, length: Int, bytes: [UInt8], copyError: Int32) {
+            self.address = address
+            self.length = length
+            self.bytes = bytes
+            self.copyError = copyError
+        }
+    }
+
+    public let sequence: UInt64
+    public let tid: Int32
+    public let tgid: Int32
+    public let number: Int
+    public let args: [UInt64]
+    /// nil when the thread never returned from the call (flags has noReturn).
+    public let result: Int64?
+    public let regions: [Region]
+    public let flags: Flags
+    /// With dropsBefore: how many events this CPU lost before this one.
+    public let lostBefore: UInt32
+}
+
+enum EventDecoding {
+    enum Failure: Error, CustomStringConvertible {
+        case short(size: Int, needed: Int)
+        case badRegion(index: Int, offset: UInt32, copied: UInt32, dataLength: UInt32)
+        var description: String {
+            switch self {
+            case .short(let size, let needed):
+                return "ring record of \(size) bytes is shorter than its \(needed)-byte event"
+            case .badRegion(let index, let offset, let copied, let dataLength):
+                return "region \(index) claims bytes \(offset)..<\(offset + copied) of a \(dataLength)-byte payload"
+            }
+        }
+    }
+
+    static func decode(_ record: UnsafeRawBufferPointer) throws -> SyscallEvent {
+        let headerSize = MemoryLayout<vp_event>.size
+        guard record.count >= headerSize, let base = record.baseAddress else {
+            throw Failure.short(size: record.count, needed: headerSize)
+        }
+        let event = base.loadUnaligned(as: vp_event.self)
+        let count = Int(event.nregions)
+        let regionSize = MemoryLayout<vp_region>.size
+        let dataStart = headerSize + count * regionSize
+        guard count <= Int(VP_MAX_OUTS), record.count >= dataStart + Int(event.data_len) else {
+            throw Failure.short(size: record.count, needed: dataStart + Int(event.data_len))
+        }
+        let data = UnsafeRawBufferPointer(rebasing: record[dataStart ..< dataStart + Int(event.data_len)])
+        var regions: [SyscallEvent.Region] = []
+        for index in 0 ..< count {
+            let region = base.loadUnaligned(fromByteOffset: headerSize + index * regionSize, as: vp_region.self)
+            let end = UInt64(region.data_offset) + UInt64(region.copied)
+            guard end <= UInt64(event.data_len) else {
+                throw Failure.badRegion(index: index, offset: region.data_offset, copied: region.copied, dataLength: event.data_len)
+            }
+            let bytes = Array(data[Int(region.data_offset) ..< Int(end)])
+            regions.append(.init(address: region.addr, length: Int(region.len), bytes: bytes, copyError: region.err))
+        }
+        let flags = SyscallEvent.Flags(rawValue: event.flags)
+        let args = withUnsafeBytes(of: event.args) { Array($0.bindMemory(to: UInt64.self)) }
+        return SyscallEvent(sequence: event.seq, tid: Int32(bitPattern: event.tid), tgid: Int32(bitPattern: event.tgid),
+                            number: Int(event.nr), args: args, result: flags.contains(.noReturn) ? nil : event.ret,
+                            regions: regions, flags: flags, lostBefore: event.lost_before)
+    }
+}

@@ -1,0 +1,232 @@
+// The BPF syscall logger: loads the programs built from CVPlayBPF/bpf into the kernel, hands
+// them the syscall table's out-buffer rules, keeps the set of recorded processes, and drains
+// the ring buffer on a thread of its own (never the ptrace thread), delivering decoded events.
+// docs/recording-paths.md describes the design and what it costs.
+
+import CVPlayBPF
+import Foundation
+import Glibc
+import VPlaySyscalls
+
+public enum SyscallLoggerError: Error, CustomStringConvertible, Equatable {
+    /// The kernel has no BTF, which CO-RE programs need.
+    case noBTF(path: String)
+    /// bpf() refused (EPERM/EACCES): not root, or bpf is blocked here.
+    case refused(step: String, errno: Int32, log: String)
+    /// Loading, verifying or attaching failed for another reason.
+    case failed(step: String, errno: Int32, log: String)
+    /// The embedded object is missing or corrupt (a build problem).
+    case badObject(String)
+    /// A map update failed.
+    case mapUpdate(map: String, key: UInt32, errno: Int32)
+    /// The drain thread stopped on an error.
+    case drain(String)
+    /// A wait for the drain thread ran out.
+    case timeout(String)
+
+    public var description: String {
+        switch self {
+        case .noBTF(let path):
+            return "the kernel has no BTF (\(path) is missing): the BPF logger needs CONFIG_DEBUG_INFO_BTF; record with the ptrace path instead"
+        case .refused(let step, let errno, let log):
+            return "bpf() refused while \(step) (\(errnoName(errno))): run as root (or with CAP_BPF and CAP_PERFMON), "
+                + "outside a seccomp profile or lockdown that blocks bpf; or record with the ptrace path" + logSuffix(log)
+        case .failed(let step, let errno, let log):
+            return "BPF logger: \(step) failed (\(errnoName(errno)))" + logSuffix(log)
+        case .badObject(let why):
+            return "the embedded BPF object is unusable (\(why)); rebuild (scripts/build-bpf.sh runs during swift build)"
+        case .mapUpdate(let map, let key, let errno):
+            return "BPF map \(map): update of key \(key) failed (\(errnoName(errno)))"
+        case .drain(let why):
+            return "BPF ring-buffer drain stopped: \(why)"
+        case .timeout(let what):
+            return "BPF logger: timed out \(what)"
+        }
+    }
+}
+
+private func errnoName(_ value: Int32) -> String { "errno \(value): \(String(cString: strerror(value)))" }
+private func logSuffix(_ log: String) -> String {
+    let text = log.trimmingCharacters(in: .whitespacesAndNewlines)
+    return text.isEmpty ? "" : "\nlibbpf: " + text
+}
+
+/// Totals of the logger's per-CPU counters and the kernel's skipped runs.
+public struct SyscallLoggerCounters: Sendable, Equatable {
+    public let events: UInt64
+    public let ringDrops: UInt64
+    public let copyFailures: UInt64
+    /// Program runs the kernel skipped because one was already running on that CPU.
+    public let missedRuns: UInt64
+}
+
+public final class SyscallLogger: @unchecked Sendable {
+    public static let btfPath = "/sys/kernel/btf/vmlinux"
+
+    private let handle: OpaquePointer
+    private let lock = NSCondition()
+    private var closed = false
+    private var draining = false
+    // Drain passes (wait, then consume everything in the ring): started and finished.
+    private var passesStarted: UInt64 = 0
+    private var passesFinished: UInt64 = 0
+    private var drainError: String?
+    private var drainThread: Thread?
+    private var deliver: (@Sendable ([SyscallEvent]) -> Void)?
+    // Written only by the drain thread, inside the ring callback.
+    fileprivate var batch: [SyscallEvent] = []
+    fileprivate var decodeError: String?
+
+    /// Loads and attaches the programs and fills the rules from the syscall table. Nothing is
+    /// logged until a tgid is recorded.
+    public init() throws {
+        guard access(Self.btfPath, R_OK) == 0 else { throw SyscallLoggerError.noBTF(path: Self.btfPath) }
+        guard let object = Data(base64Encoded: bpfObjectBase64), !object.isEmpty else {
+            throw SyscallLoggerError.badObject("the base64 text does not decode")
+        }
+        var log = [CChar](repeating: 0, count: 16384)
+        var loaded: OpaquePointer?
+        let rc = object.withUnsafeBytes { vp_bpf_load($0.baseAddress, $0.count, &loaded, &log, log.count) }
+        guard rc == 0, let loaded else { throw Self.failure("loading the programs", -rc, log) }
+        handle = loaded
+        do {
+            try fillRules()
+            let attached = vp_bpf_attach(handle, &log, log.count)
+            guard attached == 0 else { throw Self.failure("attaching the programs", -attached, log) }
+            let context = Unmanaged.passUnretained(self).toOpaque()
+            let ring = vp_bpf_open_ring(handle, { context, data, size in
+                guard let context, let data else { return 0 }
+                let logger = Unmanaged<SyscallLogger>.fromOpaque(context).takeUnretainedValue()
+                logger.receive(UnsafeRawBufferPointer(start: data, count: size))
+                return 0
+            }, context)
+            guard ring == 0 else { throw Self.failure("opening the ring buffer", -ring, log) }
+        } catch {
+            vp_bpf_close(handle)
+            throw error
+        }
+    }
+
+    deinit { close() }
+
+    private static func failure(_ step: String, _ errno: Int32, _ log: [CChar]) -> SyscallLoggerError {
+        let text = log.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        if errno == EPERM || errno == EACCES { return .refused(step: step, errno: errno, log: text) }
+        return .failed(step: step, errno: errno, log: text)
+    }
+
+    private func fillRules() throws {
+        for (number, rule) in SyscallTable.kernelWriteRules() where number < Int(VP_MAX_SYSCALLS) {
+            // A rule vp_rule cannot hold stays zero: the BPF side marks its events undescribed.
+            guard var encoded = RuleEncoding.encode(rule) else { continue }
+            let rc = vp_bpf_set_rule(handle, UInt32(number), &encoded)
+            guard rc == 0 else { throw SyscallLoggerError.mapUpdate(map: "rules", key: UInt32(number), errno: -rc) }
+        }
+    }
+
+    // MARK: Recorded processes
+
+    /// Logs every thread of `tgid` and of the processes it forks from now on.
+    public func record(tgid: Int32) throws {
+        let rc = vp_bpf_add_tgid(handle, UInt32(bitPattern: tgid))
+        guard rc == 0 else { throw SyscallLoggerError.mapUpdate(map: "recorded", key: UInt32(bitPattern: tgid), errno: -rc) }
+    }
+
+    public func forget(tgid: Int32) throws {
+        let rc = vp_bpf_remove_tgid(handle, UInt32(bitPattern: tgid))
+        guard rc == 0 else { throw SyscallLoggerError.mapUpdate(map: "recorded", key: UInt32(bitPattern: tgid), errno: -rc) }
+    }
+
+    public func isRecorded(tgid: Int32) throws -> Bool {
+        let rc = vp_bpf_is_recorded(handle, UInt32(bitPattern: tgid))
+        guard rc >= 0 else { throw SyscallLoggerError.mapUpdate(map: "recorded", key: UInt32(bitPattern: tgid), errno: -rc) }
+        return rc == 1
+    }
+
+    // MARK: The drain
+
+    /// Starts the drain thread; `deliver` gets each poll's events, in ring order (which is not
+    /// sequence order across CPUs: sort by sequence).
+    public func startDraining(_ deliver: @escaping @Sendable ([SyscallEvent]) -> Void) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !draining, !closed else { return }
+        draining = true
+        self.deliver = deliver
+        // The thread holds the logger until close() ends it.
+        let thread = Thread { self.drainLoop() }
+        thread.name = "vplay-bpf-drain"
+        drainThread = thread
+        thread.start()
+    }
+
+    private func drainLoop() {
+        while true {
+            lock.lock()
+            let stop = !draining
+            passesStarted += 1
+            let pass = passesStarted
+            lock.unlock()
+            if stop { break }
+            let rc = vp_bpf_poll(handle, 20)
+            let events = batch
+            batch.removeAll(keepingCapacity: true)
+            if !events.isEmpty { deliver?(events) }
+            lock.lock()
+            if rc < 0 && rc != -EINTR { drainError = errnoName(-rc); draining = false }
+            if let decodeError { drainError = decodeError; draining = false }
+            passesFinished = pass
+            lock.broadcast()
+            lock.unlock()
+        }
+        lock.lock()
+        drainThread = nil
+        lock.broadcast()
+        lock.unlock()
+    }
+
+    fileprivate func receive(_ record: UnsafeRawBufferPointer) {
+        do { batch.append(try EventDecoding.decode(record)) } catch { decodeError = "\(error)" }
+    }
+
+    /// Returns when every event in the ring when it was called has been delivered (a pass of
+    /// the drain that started after the call has finished). The drain is woken at once: at a
+    /// ptrace stop every event of the stopped thread is already in the ring, so this is how the
+    /// tracer waits for them.
+    public func sync(timeout: Double = 5) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        let target = passesStarted + 1
+        _ = vp_bpf_kick(handle)
+        let deadline = Date().addingTimeInterval(timeout)
+        while passesFinished < target {
+            if let drainError { throw SyscallLoggerError.drain(drainError) }
+            guard draining else { throw SyscallLoggerError.drain("the drain is not running") }
+            guard lock.wait(until: deadline) else { throw SyscallLoggerError.timeout("waiting for the drain to catch up") }
+        }
+        if let drainError { throw SyscallLoggerError.drain(drainError) }
+    }
+
+    public func counters() throws -> SyscallLoggerCounters {
+        var sum = vp_counters()
+        var missed: UInt64 = 0
+        let rc = vp_bpf_counters(handle, &sum)
+        guard rc == 0 else { throw SyscallLoggerError.failed(step: "reading the counters", errno: -rc, log: "") }
+        let info = vp_bpf_missed_runs(handle, &missed)
+        guard info == 0 else { throw SyscallLoggerError.failed(step: "reading the programs' info", errno: -info, log: "") }
+        return SyscallLoggerCounters(events: sum.events, ringDrops: sum.ring_drops, copyFailures: sum.copy_failures,
+                                     missedRuns: missed)
+    }
+
+    /// Stops the drain thread (waiting for it), detaches and unloads everything.
+    public func close() {
+        lock.lock()
+        if closed { lock.unlock(); return }
+        draining = false
+        _ = vp_bpf_kick(handle)
+        while drainThread != nil { lock.wait() }
+        closed = true
+        lock.unlock()
+        vp_bpf_close(handle)
+    }
+}

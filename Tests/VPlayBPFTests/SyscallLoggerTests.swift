@@ -1,0 +1,278 @@
+// The BPF syscall logger in the real kernel: a gated C child (Programs/known_calls.c) is
+// recorded from before its first instruction, and its events are checked call by call.
+
+import Foundation
+import Glibc
+import Testing
+import VPlayBPF
+import VPlaySyscalls
+import VPlayTestSupport
+
+/// Why the logger cannot run here, nil when it can (root and BTF). Under CI=true the tests run
+/// anyway and fail on the missing prerequisite.
+let bpfProblem: String? = {
+    if geteuid() != 0 { return "not root" }
+    if access(SyscallLogger.btfPath, R_OK) != 0 { return "no \(SyscallLogger.btfPath)" }
+    return nil
+}()
+
+/// Events the drain delivered, in sequence order.
+final class EventSink: @unchecked Sendable {
+    private let lock = NSLock()
+    private var events: [SyscallEvent] = []
+    func add(_ batch: [SyscallEvent]) { lock.withLock { events += batch } }
+    var sorted: [SyscallEvent] { lock.withLock { events.sorted { $0.sequence < $1.sequence } } }
+}
+
+/// Compiles the child into `dir` (each test's own, removed when it ends).
+func buildKnownCalls(in dir: TempDirectory) throws -> String {
+    let source = URL(filePath: #filePath).deletingLastPathComponent().appending(path: "Programs/known_calls.c").path()
+    let exe = dir.path + "/known_calls"
+    let status = runAndWait(["/usr/bin/gcc", "-O1", "-pthread", "-o", exe, source])
+    guard status == 0 else { throw TestFailure("gcc \(source) failed with status \(status)") }
+    return exe
+}
+
+func runAndWait(_ argv: [String]) -> Int32 {
+    var pid: pid_t = 0
+    let rc = withCStringVector(argv) { posix_spawn(&pid, argv[0], nil, nil, $0, environ) }
+    guard rc == 0 else { return -rc }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    return status
+}
+
+func withCStringVector<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+    let copies = strings.map { strdup($0) }
+    defer { copies.forEach { free($0) } }
+    return (copies + [nil]).withUnsafeBufferPointer { body($0.baseAddress!) }
+}
+
+let SYS = (getppid: 110, getpid: 39, openat: 257, read: 0, clockGettime: 228, lseek: 8, readv: 19,
+           mmap: 9, nanosleep: 35, socket: 41, bind: 49, getsockname: 51, fork: 57, wait4: 61, exitGroup: 231)
+
+@Suite("The BPF syscall logger", .serialized, .timeLimit(.minutes(2)),
+       .enabled(if: bpfProblem == nil || runningUnderCI, "BPF needs root and BTF (\(bpfProblem ?? "")); CI=true makes this a failure"))
+struct SyscallLoggerTests {
+    /// Runs known_calls `mode` recorded from its first instruction; returns every event,
+    /// the child's pid, and what it reported.
+    func record(_ arguments: [String], in dir: TempDirectory, cpu: Int32 = -1, logger: SyscallLogger, sink: EventSink,
+                whileRunning: (Int32) throws -> Void = { _ in }) throws -> Int32 {
+        let exe = try buildKnownCalls(in: dir)
+        let child = try spawnGated([exe] + arguments, cpu: cpu)
+        let process = ChildProcess(child.pid)
+        defer { process.end(); close(child.gate) }
+        try logger.record(tgid: child.pid)
+        release(child.gate)
+        try whileRunning(child.pid)
+        let status = try process.wait(timeout: 30)
+        #expect(status == .exited(code: 0), "known_calls \(arguments) ended with \(status)")
+        try logger.sync()
+        return child.pid
+    }
+
+    @Test func everyCallOfTheRecordedChildAppearsInOrderWithResultsAndBytes() throws {
+        let dir = try TempDirectory(prefix: "vplay-bpf")
+        defer { dir.remove() }
+        let content = (0 ..< 8192).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
+        try Data(content).write(to: URL(filePath: dir.path + "/data"))
+        let logger = try SyscallLogger()
+        defer { logger.close() }
+        let sink = EventSink()
+        logger.startDraining(sink.add)
+        let pid = try record(["calls", dir.path + "/data", dir.path + "/report"], in: dir, logger: logger, sink: sink)
+        let report = try String(contentsOfFile: dir.path + "/report", encoding: .utf8).split(separator: " ").map { Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let fields = report.compactMap { $0 }
+        try #require(fields.count == 11, "report: \(report)")
+        let (sock, bound, boundLength, port) = (fields[7], UInt64(fields[8]), UInt64(fields[9]), UInt16(fields[10]))
+        let (seconds, nanoseconds, fd, buffer, page, grandchild) = (fields[0], fields[1], fields[2], UInt64(fields[3]), UInt64(fields[4]), Int32(fields[5]))
+
+        let all = sink.sorted
+        let mine = all.filter { $0.tgid == pid }
+        #expect(all.allSatisfy { $0.tgid != getpid() }, "the unrecorded test runner's calls were logged")
+        #expect(Set(all.map(\.sequence)).count == all.count, "sequence numbers repeat")
+        #expect(mine.allSatisfy { $0.tid == pid })
+
+        // The known calls start at the first of 100 getppid and follow without a gap.
+        let start = try #require(mine.firstIndex { $0.number == SYS.getppid }, "no getppid among \(mine.count) events")
+        let calls = Array(mine[start...])
+        try #require(calls.count >= 114, "only \(calls.count) events after the first getppid")
+        for event in calls[0 ..< 100] {
+            #expect(event.number == SYS.getppid && event.result == Int64(getpid()) && event.flags.isEmpty && event.regions.isEmpty)
+        }
+        var next = calls[100...].makeIterator()
+        func expectNext(_ number: Int, result: Int64, flags: SyscallEvent.Flags = [],
+                        _ check: (SyscallEvent) -> Void = { _ in }, sourceLocation: SourceLocation = #_sourceLocation) {
+            guard let event = next.next() else { Issue.record("events end before \(SyscallTable.name(number))", sourceLocation: sourceLocation); return }
+            #expect(event.number == number && event.result == result && event.flags == flags,
+                    "expected \(SyscallTable.name(number)) = \(result) \(flags), got \(event)", sourceLocation: sourceLocation)
+            check(event)
+        }
+        expectNext(SYS.openat, result: fd) { #expect($0.regions.isEmpty) }
+        expectNext(SYS.read, result: 100) {
+            #expect($0.args[0] == UInt64(fd) && $0.args[2] == 100)
+            #expect($0.regions == [.init(address: buffer, length: 100, bytes: Array(content[0 ..< 100]), copyError: 0)])
+        }
+        expectNext(SYS.clockGettime, result: 0) {
+            let expected = withUnsafeBytes(of: (seconds.littleEndian, nanoseconds.littleEndian)) { Array($0) }
+            #expect($0.regions.map(\.bytes) == [expected], "the timespec the child got")
+            #expect($0.regions.map(\.length) == [16])
+        }
+        expectNext(SYS.lseek, result: 0)
+        expectNext(SYS.read, result: 8192, flags: .truncated) {
+            #expect($0.regions == [.init(address: buffer, length: 8192, bytes: Array(content[0 ..< 4096]), copyError: 0)])
+        }
+        expectNext(SYS.lseek, result: 0)
+        expectNext(SYS.readv, result: 16, flags: .needsTracer) { #expect($0.regions.isEmpty) }
+        expectNext(1000, result: -38, flags: .undescribed)
+        expectNext(SYS.mmap, result: Int64(page))
+        expectNext(SYS.nanosleep, result: 0, flags: .copyFailed) {
+            #expect($0.regions.map(\.address) == [page])
+            #expect($0.regions.map(\.copyError) == [-EFAULT])
+            #expect($0.regions.allSatisfy { $0.bytes.isEmpty })
+        }
+        expectNext(SYS.socket, result: sock)
+        expectNext(SYS.bind, result: 0) { #expect($0.regions.isEmpty) }
+        expectNext(SYS.getsockname, result: 0) {
+            // sockaddr_in: family 2, the port big-endian, 127.0.0.1, 8 zero bytes; then its length.
+            let address: [UInt8] = [2, 0, UInt8(port >> 8), UInt8(port & 0xff), 127, 0, 0, 1] + [UInt8](repeating: 0, count: 8)
+            #expect($0.regions == [.init(address: bound, length: 16, bytes: address, copyError: 0),
+                                   .init(address: boundLength, length: 4, bytes: [16, 0, 0, 0], copyError: 0)])
+        }
+        expectNext(SYS.fork, result: Int64(grandchild))
+        // wait4 writes by code (status and rusage only when a child was reaped).
+        expectNext(SYS.wait4, result: Int64(grandchild), flags: .needsTracer)
+
+        // The forked process is followed from its first return, and its exit is logged.
+        let forked = all.filter { $0.tgid == grandchild }
+        #expect(forked.map(\.number) == [SYS.fork, SYS.getppid, SYS.getpid, SYS.exitGroup])
+        #expect(forked.map(\.result) == [0, Int64(pid), Int64(grandchild), nil])
+        #expect(forked.map(\.flags) == [.noEntry, [], [], .noReturn])
+        #expect(forked.last?.args.first == 7)
+        // The recorded process's own exit ends its events; both left the map.
+        #expect(mine.last.map { $0.number == SYS.exitGroup && $0.flags == .noReturn } == true, "last: \(String(describing: mine.last))")
+        #expect(try !logger.isRecorded(tgid: pid))
+        #expect(try !logger.isRecorded(tgid: grandchild))
+        let counters = try logger.counters()
+        #expect(counters.ringDrops == 0 && counters.missedRuns == 0, "\(counters)")
+        #expect(counters.copyFailures >= 1)
+    }
+
+    @Test func everyThreadOfARecordedProcessIsLoggedFromItsFirstReturn() throws {
+        let dir = try TempDirectory(prefix: "vplay-bpf")
+        defer { dir.remove() }
+        let logger = try SyscallLogger()
+        defer { logger.close() }
+        let sink = EventSink()
+        logger.startDraining(sink.add)
+        let pid = try record(["threads", dir.path + "/report"], in: dir, logger: logger, sink: sink)
+        let text = try String(contentsOfFile: dir.path + "/report", encoding: .utf8)
+        let tid = try #require(Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), "report: \(text)")
+        #expect(tid != pid)
+        let thread = sink.sorted.filter { $0.tid == tid }
+        #expect(thread.allSatisfy { $0.tgid == pid })
+        // glibc creates threads with clone3 (435), older ones with clone (56).
+        // Its first event is the return from the creating call; glibc's thread start (rseq,
+        // set_robust_list, sigprocmask) comes before the thread's own calls.
+        try #require(thread.count >= 8, "thread events: \(thread)")
+        #expect([435, 56].contains(thread[0].number) && thread[0].result == 0 && thread[0].flags.contains(.noEntry))
+        let own = Array(thread.suffix(7))
+        #expect(own[0 ..< 5].allSatisfy { $0.number == SYS.getppid && $0.result == Int64(getpid()) && $0.flags.isEmpty })
+        #expect(own[5].number == 186 && own[5].result == Int64(tid))
+        #expect(own[6].number == 60 && own[6].flags == .noReturn && own[6].result == nil)
+        #expect(zip(thread, thread.dropFirst()).allSatisfy { $0.sequence < $1.sequence })
+        // The creating call in the main thread returned the new tid.
+        #expect(sink.sorted.contains { $0.tid == pid && [435, 56].contains($0.number) && $0.result == Int64(tid) })
+    }
+
+    @Test func syncDeliversEveryEventOfAThreadThatIsBlocked() throws {
+        let dir = try TempDirectory(prefix: "vplay-bpf")
+        defer { dir.remove() }
+        let fifo = dir.path + "/gate"
+        try #require(mkfifo(fifo, 0o600) == 0, "mkfifo: errno \(errno)")
+        let logger = try SyscallLogger()
+        defer { logger.close() }
+        let sink = EventSink()
+        logger.startDraining(sink.add)
+        _ = try record(["flood", "1000", fifo], in: dir, logger: logger, sink: sink, whileRunning: { pid in
+            // The reader has opened the FIFO: the child is past its 1000 getppid.
+            let writer = try openWhenReaderWaits(fifo, timeout: 30)
+            defer { close(writer) }
+            try logger.sync()
+            let getppids = sink.sorted.filter { $0.tgid == pid && $0.number == SYS.getppid }
+            #expect(getppids.count == 1000)
+            var byte: UInt8 = 1
+            #expect(write(writer, &byte, 1) == 1)
+        })
+    }
+
+    @Test func aProcessThatIsNotRecordedIsNotLogged() throws {
+        let dir = try TempDirectory(prefix: "vplay-bpf")
+        defer { dir.remove() }
+        let logger = try SyscallLogger()
+        defer { logger.close() }
+        let sink = EventSink()
+        logger.startDraining(sink.add)
+        let exe = try buildKnownCalls(in: dir)
+        let other = try spawnGated([exe, "flood", "1000", "/nonexistent"])
+        let process = ChildProcess(other.pid)
+        defer { process.end(); close(other.gate) }
+        release(other.gate)
+        let status = try process.wait(timeout: 30)
+        #expect(status == .exited(code: 3))   // the fifo does not exist
+        try logger.sync()
+        #expect(sink.sorted.isEmpty, "logged: \(sink.sorted.prefix(3))")
+        #expect(try logger.counters().events == 0)
+    }
+
+    @Test func aFullRingLosesEventsOnlyWithAMarkAndASequenceGap() throws {
+        let dir = try TempDirectory(prefix: "vplay-bpf")
+        defer { dir.remove() }
+        let fifo = dir.path + "/gate"
+        try #require(mkfifo(fifo, 0o600) == 0, "mkfifo: errno \(errno)")
+        let logger = try SyscallLogger()
+        defer { logger.close() }
+        let sink = EventSink()
+        // Nothing drains while the child floods the 16 MiB ring (about 160,000 96-byte events).
+        let pid = try record(["flood", "400000", fifo], in: dir, cpu: 0, logger: logger, sink: sink, whileRunning: { _ in
+            let writer = try openWhenReaderWaits(fifo, timeout: 60)
+            defer { close(writer) }
+            logger.startDraining(sink.add)
+            try logger.sync()
+            var byte: UInt8 = 1
+            #expect(write(writer, &byte, 1) == 1)
+        })
+        let counters = try logger.counters()
+        #expect(counters.ringDrops > 0, "\(counters)")
+        let mine = sink.sorted.filter { $0.tgid == pid }
+        let marked = try #require(mine.first { $0.flags.contains(.dropsBefore) }, "no event carries dropsBefore")
+        #expect(UInt64(marked.lostBefore) == counters.ringDrops)
+        let index = try #require(mine.firstIndex(of: marked))
+        #expect(index > 0 && marked.sequence - mine[index - 1].sequence - 1 == UInt64(marked.lostBefore),
+                "the sequence gap before the marked event is the number lost")
+        #expect(mine.filter { $0.flags.contains(.dropsBefore) }.count == 1)
+    }
+
+    @Test func theTableExportsRulesForEveryCallAndMarksWhatNeedsCode() throws {
+        #expect(SyscallTable.kernelWriteRule(SYS.read) == .described([KernelOut(arg: 1, length: .resultBytes(maxArg: 2), condition: .success)]))
+        #expect(SyscallTable.kernelWriteRule(SYS.getppid) == .described([]))
+        #expect(SyscallTable.kernelWriteRule(SYS.getsockname) == .described([KernelOut(arg: 1, length: .lengthAt(lengthArg: 2, max: 128), condition: .success)]))
+        guard case .needsTracer = SyscallTable.kernelWriteRule(SYS.readv) else { Issue.record("readv"); return }
+        guard case .needsTracer = SyscallTable.kernelWriteRule(16) else { Issue.record("ioctl"); return }
+        guard case .unsupported = SyscallTable.kernelWriteRule(425) else { Issue.record("io_uring_setup"); return }
+        #expect(SyscallTable.kernelWriteRule(1000) == nil)
+        #expect(SyscallTable.kernelWriteRules().count > 370)
+    }
+}
+
+/// Opens a FIFO for writing once its reader has opened it (ENXIO until then).
+func openWhenReaderWaits(_ path: String, timeout: Double) throws -> Int32 {
+    let deadline = monotonicSeconds() + timeout
+    while true {
+        let fd = open(path, O_WRONLY | O_NONBLOCK)
+        if fd >= 0 { return fd }
+        guard errno == ENXIO else { throw TestFailure("open \(path): errno \(errno)") }
+        guard monotonicSeconds() < deadline else { throw TestFailure("no reader opened \(path) within \(timeout) s") }
+        usleep(2000)
+    }
+}
