@@ -16,9 +16,10 @@ let package = Package(
         // Thin C shim: what Swift cannot call directly (variadic ptrace, syscall, prctl),
         // kernel structs and constants, zstd. No logic.
         .target(name: "CVPlay", linkerSettings: [.linkedLibrary("zstd")]),
-        // Typed Swift over ptrace, /proc and remote syscalls.
-        .target(name: "VPlayKernel", dependencies: ["CVPlay", "VPlayABI", "VPlayBundle", .product(name: "Logging", package: "swift-log")]),
-        // The kernel ABI every layer shares: syscall numbers (generated from the table), ...
+        // Typed Swift over ptrace, /proc and remote syscalls (no bundle format: VPlayABI only).
+        .target(name: "VPlayKernel", dependencies: ["CVPlay", "VPlayABI", .product(name: "Logging", package: "swift-log")]),
+        // The kernel ABI every layer shares: registers, memory mappings, wait status, errno, and
+        // syscall numbers (generated from the table). Nothing above it redefines these.
         .target(name: "VPlayABI", dependencies: []),
         // The one syscall table: names, argument kinds, memory written, replay policy.
         .target(name: "VPlaySyscalls", dependencies: ["VPlayABI"]),
@@ -26,7 +27,7 @@ let package = Package(
         // code, printed with sorted keys, 64-bit integers whole.
         .target(name: "VPlayJSON", dependencies: []),
         // The on-disk bundle format.
-        .target(name: "VPlayBundle", dependencies: ["CVPlay", "VPlayJSON"]),
+        .target(name: "VPlayBundle", dependencies: ["CVPlay", "VPlayABI", "VPlayJSON"]),
         // Recorder engine.
         .target(name: "VPlayRecord", dependencies: ["VPlayKernel", "VPlayReplay", "VPlaySymbols", "VPlaySyscalls", "VPlayBundle", "CVPlay", .product(name: "Logging", package: "swift-log")]),
         // Replay engine.

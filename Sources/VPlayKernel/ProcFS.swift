@@ -1,6 +1,6 @@
 import Foundation
 import Glibc
-import VPlayBundle
+import VPlayABI
 
 /// Parsers for /proc files.
 public enum ProcFS {

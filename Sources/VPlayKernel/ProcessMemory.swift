@@ -1,6 +1,6 @@
 import CVPlay
 import Glibc
-import VPlayBundle
+import VPlayABI
 
 /// Reads and writes another process's memory through /proc/PID/mem. Uses the kernel's
 /// forced access, so it also reaches read-only and PROT_NONE private mappings (as gdb does).

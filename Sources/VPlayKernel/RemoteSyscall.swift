@@ -1,7 +1,7 @@
 @_exported import VPlayABI
 import CVPlay
 import Glibc
-import VPlayBundle
+import VPlayABI
 
 /// Runs syscalls inside a stopped tracee: the tracer's only way to change a traced process
 /// (snapshots, prctl, signal queries, replay set-up). See DESIGN.md "Remote syscall injection".

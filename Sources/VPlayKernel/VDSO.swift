@@ -1,4 +1,4 @@
-import VPlayBundle
+import VPlayABI
 
 /// Makes the vDSO's time and randomness functions issue real syscalls, so the recorder sees
 /// (and logs) what the program read. Without this they read the clock from shared pages.

@@ -18,6 +18,8 @@
 // statx_mask, resolve, pidfd, close_range, landlock, unshare, membarrier, waitid_type, inotify,
 // fanotify, eventfd, timerfd, signalfd, getrandom, personality, which_prio, reboot, keyctl.
 
+import VPlayABI
+
 extension SyscallTable {
     static let entries: [Entry] =
         fileData + fileMetadata + memory + processes + signals + time + sockets + polling

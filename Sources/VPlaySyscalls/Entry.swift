@@ -1,6 +1,8 @@
 // The vocabulary of the declarative table: one Entry per call, and Out descriptions of what
 // the kernel writes into user memory. Argument indices are 0-based (args[0] is rdi).
 
+import VPlayABI
+
 struct Entry: Sendable {
     let name: String
     let args: [ArgKind]

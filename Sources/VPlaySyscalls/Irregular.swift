@@ -2,6 +2,8 @@
 // Each handler applies its own result rules; unknown commands that succeeded throw, so a
 // recording never silently misses a write.
 
+import VPlayABI
+
 enum Irregular {
     // MARK: Processes
 

@@ -1,3 +1,5 @@
+import VPlayABI
+
 // The public face of the one syscall table. The data lives in Entries.swift (declarative
 // entries), Irregular.swift (calls whose writes need code) and Names.swift (the x86_64 ABI).
 
@@ -163,20 +165,4 @@ public enum SyscallTable {
         }
         return table
     }()
-}
-
-/// Linux errno values the table's rules depend on (results are their negatives).
-enum Errno {
-    static let EINTR: Int64 = 4
-    static let E2BIG: Int64 = 7
-    static let EFAULT: Int64 = 14
-    static let EINVAL: Int64 = 22
-    static let ENOSYS: Int64 = 38
-    static let EOVERFLOW: Int64 = 75
-    // Kernel-internal codes a tracer sees at the syscall-exit stop of an interrupted call,
-    // before signal delivery turns them into EINTR or a restart.
-    static let ERESTARTSYS: Int64 = 512
-    static let ERESTARTNOINTR: Int64 = 513
-    static let ERESTARTNOHAND: Int64 = 514
-    static let ERESTART_RESTARTBLOCK: Int64 = 516
 }
