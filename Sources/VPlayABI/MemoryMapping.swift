@@ -31,3 +31,19 @@ public struct PageRun: Equatable, Sendable {
         self.bytes = bytes
     }
 }
+
+extension PageRun {
+    /// Pages by address, merged into runs where they are adjacent, in address order.
+    public static func merging(_ pages: [UInt64: [UInt8]]) -> [PageRun] {
+        var runs: [PageRun] = []
+        for address in pages.keys.sorted() {
+            guard let bytes = pages[address] else { continue }
+            if let last = runs.last, last.address + UInt64(last.bytes.count) == address {
+                runs[runs.count - 1].bytes += bytes
+            } else {
+                runs.append(PageRun(address: address, bytes: bytes))
+            }
+        }
+        return runs
+    }
+}

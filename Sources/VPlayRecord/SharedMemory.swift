@@ -65,16 +65,7 @@ struct SharedCopy: Sendable {
 
     /// The copied pages that hold data, merged into runs (for a bundle that keeps every page).
     var runs: [PageRun] {
-        var runs: [PageRun] = []
-        for address in pages.keys.sorted() {
-            guard let bytes = pages[address] else { continue }
-            if let last = runs.last, last.address + UInt64(last.bytes.count) == address {
-                runs[runs.count - 1].bytes += bytes
-            } else {
-                runs.append(PageRun(address: address, bytes: bytes))
-            }
-        }
-        return runs
+        PageRun.merging(pages)
     }
 }
 

@@ -171,17 +171,7 @@ final class PageServer: @unchecked Sendable {
 
     /// Touched pages with their contents, merged into runs (needs keepContents).
     var touchedRuns: [PageRun] {
-        let pages = lock.withLock { served }
-        var runs: [PageRun] = []
-        for address in pages.keys.sorted() {
-            guard let bytes = pages[address] else { continue }
-            if let last = runs.last, last.address + UInt64(last.bytes.count) == address {
-                runs[runs.count - 1].bytes += bytes
-            } else {
-                runs.append(PageRun(address: address, bytes: bytes))
-            }
-        }
-        return runs
+        PageRun.merging(lock.withLock { served })
     }
 
     var touchedCount: Int { lock.withLock { servedSet.union(touchedEarlier).count } }

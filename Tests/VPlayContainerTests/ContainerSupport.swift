@@ -47,13 +47,6 @@ struct ProcessResult: CustomStringConvertible {
     }
 }
 
-private typealias AddChdirFn = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
-
-private let addChdir: AddChdirFn? = {
-    guard let sym = dlsym(nil, "posix_spawn_file_actions_addchdir_np") else { return nil }
-    return unsafeBitCast(sym, to: AddChdirFn.self)
-}()
-
 /// A process started in its own process group, with stdin from a file (or /dev/null) and
 /// stdout/stderr captured in temp files. `wait(timeout:)` kills the group (only what this
 /// object started) when the timeout expires.
@@ -73,47 +66,13 @@ final class BackgroundProcess {
         let outPath = outDir + "/stdout", errPath = outDir + "/stderr", inPath = outDir + "/stdin"
         if let stdin { try stdin.write(to: URL(fileURLWithPath: inPath)) }
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, stdin == nil ? "/dev/null" : inPath, O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        var argv = command
-        if let cwd {
-            if let addChdir { _ = addChdir(&actions, cwd) } else { argv = ["/usr/bin/env", "-C", cwd] + command }
-        }
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        // A new session (glibc's POSIX_SPAWN_SETSID, 0x80, not visible to Swift) is also a new group.
-        posix_spawnattr_setflags(&attr, Int16(0x80 | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        posix_spawnattr_setsigmask(&attr, &emptyMask)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for sig in 1..<32 where sig != SIGKILL && sig != SIGSTOP { sigaddset(&defaults, Int32(sig)) }
-        posix_spawnattr_setsigdefault(&attr, &defaults)
-
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        let spawnToken = ledger?.nextSpawnToken()
-        if let spawnToken { env[LeakLedger.environmentKey] = spawnToken }
-        let cArgv: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        let cEnv: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            cArgv.forEach { free($0) }
-            cEnv.forEach { free($0) }
-        }
-        var child: pid_t = 0
-        let rc = posix_spawnp(&child, argv[0], &actions, &attr, cArgv, cEnv)
-        guard rc == 0 else {
+        switch spawnInOwnSession(command, stdin: stdin == nil ? "/dev/null" : inPath, stdout: outPath, stderr: errPath,
+                                 cwd: cwd, environment: environment, ledger: ledger) {
+        case .success(let child): pid = child
+        case .failure(let failure):
             try? FileManager.default.removeItem(atPath: outDir)
-            throw ContainerTestError("cannot start \(argv[0]): \(String(cString: strerror(rc)))")
+            throw ContainerTestError(failure.description)
         }
-        pid = child
-        if let ledger, let spawnToken { ledger.register(spawn: child, token: spawnToken) }
     }
 
     deinit {

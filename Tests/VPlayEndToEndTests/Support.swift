@@ -51,14 +51,6 @@ struct ProcessResult: CustomStringConvertible {
     }
 }
 
-private typealias AddChdirFn = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
-
-/// glibc's posix_spawn_file_actions_addchdir_np is not visible to Swift's Glibc module; look it up.
-private let addChdir: AddChdirFn? = {
-    guard let sym = dlsym(nil, "posix_spawn_file_actions_addchdir_np") else { return nil }
-    return unsafeBitCast(sym, to: AddChdirFn.self)
-}()
-
 /// Runs `executable` (looked up in PATH if it has no slash) with a hard timeout.
 ///
 /// The child gets its own session and process group, default signal dispositions, an empty signal
@@ -95,57 +87,16 @@ final class SpawnedProcess {
         let command = [executable] + arguments
         let outDir = try makeTempDirectory(prefix: "vplay-e2e-out")
         let outPath = outDir + "/stdout", errPath = outDir + "/stderr"
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        var argv = command
-        if let cwd {
-            if let addChdir {
-                _ = addChdir(&actions, cwd)
-            } else {
-                argv = ["/usr/bin/env", "-C", cwd] + command  // env execs the command: same pid
-            }
-        }
-
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        // A new session (glibc's POSIX_SPAWN_SETSID, 0x80, not visible to Swift) is also a new group.
-        posix_spawnattr_setflags(&attr, Int16(0x80 | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        posix_spawnattr_setsigmask(&attr, &emptyMask)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for sig in 1..<32 where sig != SIGKILL && sig != SIGSTOP { sigaddset(&defaults, Int32(sig)) }
-        posix_spawnattr_setsigdefault(&attr, &defaults)
-
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
         let ledger = LeakLedger.current
-        let spawnToken = ledger?.nextSpawnToken()
-        if let spawnToken { env[LeakLedger.environmentKey] = spawnToken }
-        let cArgv: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        let cEnv: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            cArgv.forEach { free($0) }
-            cEnv.forEach { free($0) }
-        }
-
         let start = Date()
-        var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, argv[0], &actions, &attr, cArgv, cEnv)
-        guard rc == 0 else {
+        switch spawnInOwnSession(command, stdin: "/dev/null", stdout: outPath, stderr: errPath, cwd: cwd,
+                                 environment: environment, ledger: ledger) {
+        case .success(let pid): self.pid = pid
+        case .failure(let failure):
             try? FileManager.default.removeItem(atPath: outDir)
-            throw E2EError("cannot start \(argv[0]): \(String(cString: strerror(rc)))")
+            throw E2EError(failure.description)
         }
-        if let ledger, let spawnToken { ledger.register(spawn: pid, token: spawnToken) }
         self.command = command
-        self.pid = pid
         self.start = start
         self.outDir = outDir
         self.ledger = ledger
