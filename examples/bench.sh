@@ -5,7 +5,7 @@
 #
 # Builds vplay in release mode, then runs each workload natively and under
 # `vplay-bundle record --output TMP -- …`, both pinned to CPU 0 with `taskset -c 0`
-# (the recorder and the recorded tree share one CPU, as recommended in DESIGN.md):
+# (the recorder and the recorded tree share one CPU, as docs/architecture.md describes):
 #   getppid      1,000,000 getppid syscalls (examples/getppid_loop.c): the worst case
 #   xz           xz -T1 -3 of 30 MB of generated, semi-compressible text: mostly CPU
 #   tar          tar c /usr/include > /dev/null: many small file syscalls

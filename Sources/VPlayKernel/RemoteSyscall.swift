@@ -4,7 +4,7 @@ import Glibc
 import VPlayABI
 
 /// Runs syscalls inside a stopped tracee: the tracer's only way to change a traced process
-/// (snapshots, prctl, signal queries, replay set-up). See DESIGN.md "Remote syscall injection".
+/// (snapshots, prctl, signal queries, replay set-up). See docs/architecture.md, "Windows and shadows".
 /// The tracee must have been attached with PTRACE_O_TRACESYSGOOD (syscall stops are told from
 /// SIGTRAP by it).
 public final class RemoteCaller {

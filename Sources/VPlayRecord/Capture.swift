@@ -68,7 +68,7 @@ extension Recorder {
         return WrittenBundle(path: path, pid: process.pid, signal: crash.signal, exitCode: crash.exitCode)
     }
 
-    /// The partial checkpoint (DESIGN.md): a trial replay with every window-start page missing,
+    /// The partial checkpoint (docs/architecture.md): a trial replay with every window-start page missing,
     /// served from the shadow, finds the pages the window touches; when it reproduces the end,
     /// those pages are the bundle's and it is verified. Otherwise every resident page is kept.
     func choosePages(_ bundle: inout Bundle, shadow: Int32, shared: SharedCopy, pid: Int32) throws {

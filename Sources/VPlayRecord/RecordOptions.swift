@@ -8,7 +8,7 @@ public struct RecordOptions: Sendable {
     public var outputDirectory: String = "."
     /// Exit codes that count as an abnormal end.
     public var exitCodes: Set<Int32> = []
-    /// CPU to pin the tracer and the recorded tree to (DESIGN.md: cross-CPU stops cost 8x).
+    /// CPU to pin the tracer and the recorded tree to (docs/architecture.md: cross-CPU stops cost several times more).
     public var cpu: Int32? = 0
     /// A window is rotated early when its log grows past this many bytes.
     public var logCapBytes: Int = 64 << 20

@@ -9,7 +9,7 @@ import VPlaySyscalls
 
 /// Records a command and every process it starts; writes a bundle for each abnormal end.
 /// A synchronous loop on one thread: ptrace requires every request for a tracee to come from
-/// the thread that attached it (DESIGN.md).
+/// the thread that attached it (docs/architecture.md).
 public final class Recorder {
     let options: RecordOptions
     let logger: Logger

@@ -90,7 +90,7 @@ public final class Replayer {
     }
 
     public func run() throws -> ReplayOutcome {
-        // One CPU for tracer and tracee: a ptrace round trip across CPUs costs ~8x (DESIGN.md).
+        // One CPU for tracer and tracee: a ptrace round trip across CPUs costs several times more (docs/architecture.md).
         if let cpu = options.cpu { _ = vp_pin_cpu(0, cpu) }
         deadline = options.timeLimit.map { monotonicSeconds() + $0 } ?? .infinity
         // Replay is deterministic, so when running freely towards an asynchronous signal went

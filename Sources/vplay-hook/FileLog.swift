@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 
-/// Where the hook and the monitors log: never the container's stdio (DESIGN.md).
+/// Where the hook and the monitors log: never the container's stdio (docs/architecture.md).
 enum RunDirectory {
     static let path = Foundation.ProcessInfo.processInfo.environment["VPLAY_RUN_DIR"] ?? "/run/vplay"
     static var hookLog: String { "\(path)/vplay-hook.log" }
