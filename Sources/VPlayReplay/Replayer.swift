@@ -67,8 +67,9 @@ public final class Replayer {
     var memory: ProcessMemory?
     /// The log event being replayed.
     public private(set) var index = 0
-    /// Threads that entered exit but have not really exited yet (see `settleExits`).
-    var exiting: [ReplayThread] = []
+    /// Threads that entered exit but have not really exited yet, and the log index of the
+    /// joiner's futex after which they do (see `settleExits`).
+    var exiting: [(thread: ReplayThread, after: Int)] = []
     /// A debugger taking part, if any.
     public weak var observer: ReplayObserver?
     var syscalls = 0
@@ -307,9 +308,12 @@ public final class Replayer {
     }
 
     func atSyscallInstruction(_ t: ReplayThread) throws -> Bool {
+        try atSyscallInstruction(try t.tracee.registers().rip)
+    }
+
+    func atSyscallInstruction(_ pc: UInt64) throws -> Bool {
         guard let memory else { return false }
-        let rip = try t.tracee.registers().rip
-        return (try? memory.read(rip, count: 2)) == [0x0F, 0x05]
+        return (try? memory.read(pc, count: 2)) == [0x0F, 0x05]
     }
 
     func describe(_ stop: Stop) -> String {
@@ -361,29 +365,37 @@ public final class Replayer {
         try t.tracee.setRegisters(regs)
         t.pending = call
         if !call.emulated && (number == SyscallNumber.exit || number == SyscallNumber.exit_group) {
-            if number == SyscallNumber.exit, t.clearChildTid != nil, t.realTid != pid { exiting.append(t) } else { try let_exit(t) }
-        }
-    }
-
-    /// When an exiting thread's kernel-side end (clearing its tid, waking joiners) happens is
-    /// not in the log: it comes some time after its exit entry. A joiner that saw the tid
-    /// still set waits on it: its next call is a futex on that address, and then the exit must
-    /// not complete before the joiner has read the tid. Any other event of another thread
-    /// completes the exit first (that thread may have seen the tid cleared).
-    func settleExits(before event: LogEvent) throws {
-        guard !exiting.isEmpty else { return }
-        var waiting: [ReplayThread] = []
-        for t in exiting {
-            if event.tid != t.recordedTid, case .syscallEntry(_, _, let n, let args, _) = event,
-               n == SyscallNumber.futex, args.first == t.clearChildTid {
-                waiting.append(t)
+            if number == SyscallNumber.exit, t.realTid != pid, let joined = futureWait(on: t) {
+                exiting.append((t, joined))
             } else {
                 try let_exit(t)
             }
         }
-        exiting = waiting
     }
 
+    /// When an exiting thread's kernel-side end (clearing its tid, waking joiners) happens is
+    /// not in the log: some time after its exit entry, while other threads may run on. A joiner
+    /// that found the tid still set waits on it with a futex: the exit then completes right
+    /// after that futex's entry (the joiner read the tid before; its futex returns after).
+    /// With no such wait ahead, every reader found it cleared: the exit completes at once.
+    func settleExits(before event: LogEvent) throws {
+        guard !exiting.isEmpty else { return }
+        let due = exiting.filter { $0.after < index || event.tid == $0.thread.recordedTid }
+        exiting.removeAll { entry in due.contains { $0.thread === entry.thread } }
+        for entry in due { try let_exit(entry.thread) }
+    }
+
+    /// The index of the next futex wait of another thread on `t`'s clear_child_tid, if any.
+    func futureWait(on t: ReplayThread) -> Int? {
+        guard let address = t.clearChildTid else { return nil }
+        for i in (index + 1)..<bundle.log.count {
+            guard case .syscallEntry(let tid, _, let n, let args, _) = bundle.log[i], tid != t.recordedTid,
+                  n == SyscallNumber.futex, args.first == address else { continue }
+            let op = args.count > 1 ? args[1] & 0x7f : 0
+            if op == 0 || op == 9 { return i }  // FUTEX_WAIT, FUTEX_WAIT_BITSET
+        }
+        return nil
+    }
 
     /// A thread that calls exit really exits now, so the kernel clears its tid for joiners.
     func let_exit(_ t: ReplayThread) throws {
@@ -593,7 +605,7 @@ public final class Replayer {
             try t.tracee.setSignalMask(temporary)
         }
         let here = try t.tracee.registers()
-        if here.generalPurpose == registers.generalPurpose || t.atExitStop && here.rip == registers.rip && here.rax == registers.rax {
+        if try sameState(here, registers) || t.atExitStop && here.rip == registers.rip && here.rax == registers.rax {
             _ = vp_tgkill(pid, t.realTid, signal)
             let stop = try advance(t)
             guard case .signal(let s, _) = stop, s == signal else {
@@ -606,6 +618,17 @@ public final class Replayer {
         t.lastSignalRegisters = try t.tracee.registers()
         t.lastSiginfo = siginfo
         t.signalToDeliver = signal
+    }
+
+    /// The same point of execution: the same general-purpose registers, except rcx and r11 at
+    /// a `syscall` instruction, which overwrites both (a signal pending while a window started
+    /// at a syscall arrives there with the values the first execution of it left).
+    func sameState(_ regs: Registers, _ recorded: Registers) throws -> Bool {
+        if regs.generalPurpose == recorded.generalPurpose { return true }
+        guard regs.rip == recorded.rip, try atSyscallInstruction(regs.rip) else { return false }
+        var a = regs, b = recorded
+        (a.rcx, a.r11, b.rcx, b.r11) = (0, 0, 0, 0)
+        return a.generalPurpose == b.generalPurpose
     }
 
     func runToBreakpoint(_ t: ReplayThread, registers: Registers) throws {
@@ -634,7 +657,9 @@ public final class Replayer {
                 throw Divergence("thread \(t.recordedTid) never reached pc 0x\(hex(registers.rip)) with the recorded registers, where an asynchronous signal arrived; instead it \(describe(stop))")
             }
             hits += 1
-            if regs.generalPurpose == registers.generalPurpose {
+            if !(try sameState(regs, registers)) {
+                logger.trace("hit \(hits): registers differ: \(regs.differences(from: registers).joined(separator: ", "))")
+            } else {
                 logger.trace("registers match at hit \(hits)")
                 guard let point, let memory else { return }
                 if memoryFingerprint(memory, ranges: point.ranges) == point.fingerprint {
