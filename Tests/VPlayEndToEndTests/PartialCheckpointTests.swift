@@ -69,7 +69,10 @@ extension EndToEndTests {
         #expect(m["verified"]?.bool == false, "\(m.brief)")
         #expect(m["trial.reproduced"]?.bool == false, "\(m.brief)")
         let divergence = m["trial.divergence"]?.string ?? ""
-        #expect(divergence.contains("differ"), "the manifest must say where the trial diverged: \(divergence)")
+        // Registers differ at the end, or earlier: the program prints the random value, whose
+        // length differs now and then.
+        #expect(divergence.contains("differ") || divergence.contains("where the recording has"),
+                "the manifest must say where the trial diverged: \(divergence)")
         // Every non-zero resident page: the program's own writable data is all there.
         let saved = m["memory.savedBytes"]?.uint64 ?? 0
         #expect(saved >= 64 << 10, "an unverified bundle keeps every resident page, saved only \(saved): \(m.brief)")
