@@ -216,6 +216,16 @@ public final class Replayer {
         case .signal(let tid, _, let signal, let info, let regs, let synchronous):
             if synchronous {
                 try expectFault(try thread(tid), signal: signal, registers: regs)
+            } else if changesNothing(signal) {
+                // A stop, a continue or an ignored signal runs no code of the process, and a
+                // call it interrupted restarts as without a handler; delivering it would stop
+                // the replay itself.
+                let t = try thread(tid)
+                t.asyncPoint = nil
+                if t.atExitStop {
+                    let regs = try t.tracee.registers()
+                    if RestartErrno.isInterrupted(regs) { try t.tracee.setRegisters(RestartErrno.restarted(regs)) }
+                }
             } else {
                 try inject(try thread(tid), signal: signal, siginfo: info, registers: regs)
             }
@@ -618,6 +628,17 @@ public final class Replayer {
         t.lastSignalRegisters = try t.tracee.registers()
         t.lastSiginfo = siginfo
         t.signalToDeliver = signal
+    }
+
+    /// Whether delivering `signal` now runs no code of the process: its default action is to
+    /// stop, continue or be ignored and it is not caught, or it is ignored.
+    func changesNothing(_ signal: Int32) -> Bool {
+        if signal == SIGSTOP { return true }
+        guard signal < 32, let status = try? ProcFS.status("/proc/\(pid)/status") else { return false }
+        let bit: UInt64 = 1 << UInt64(signal - 1)
+        if ProcFS.hexField(status, "SigIgn") & bit != 0 { return true }
+        let stopsContinuesOrIgnored: Set<Int32> = [SIGTSTP, SIGTTIN, SIGTTOU, SIGCONT, SIGCHLD, SIGURG, SIGWINCH]
+        return stopsContinuesOrIgnored.contains(signal) && ProcFS.hexField(status, "SigCgt") & bit == 0
     }
 
     /// The same point of execution: the same general-purpose registers, except rcx and r11 at
