@@ -1,6 +1,8 @@
 // libbpf glue for the syscall logger (see cvplay_bpf.h). The object comes from memory:
 // the build embeds it, so nothing has to be installed next to the binary.
+#define _GNU_SOURCE
 #include "cvplay_bpf.h"
+#include <sched.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -295,4 +297,11 @@ int vp_trace_filter(const int *allowed, int count, int mmap_nr, int rseq_nr, voi
     if (got != size) { free(buffer); return -EIO; }
     *out = buffer;
     return (int)(size / 8);
+}
+
+int vp_bpf_pin_self(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof(set), &set) == 0 ? 0 : -errno;
 }

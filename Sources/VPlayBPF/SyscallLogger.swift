@@ -146,15 +146,19 @@ public final class SyscallLogger: @unchecked Sendable {
     // MARK: The drain
 
     /// Starts the drain thread; `deliver` gets each poll's events, in ring order (which is not
-    /// sequence order across CPUs: sort by sequence).
-    public func startDraining(_ deliver: @escaping @Sendable ([SyscallEvent]) -> Void) {
+    /// sequence order across CPUs: sort by sequence). `cpu`: the CPU the drain runs on (not
+    /// the recorded program's, so that decoding does not take its time).
+    public func startDraining(cpu: Int32? = nil, _ deliver: @escaping @Sendable ([SyscallEvent]) -> Void) {
         lock.lock()
         defer { lock.unlock() }
         guard !draining, !closed else { return }
         draining = true
         self.deliver = deliver
         // The thread holds the logger until close() ends it.
-        let thread = Thread { self.drainLoop() }
+        let thread = Thread {
+            if let cpu { _ = vp_bpf_pin_self(cpu) }
+            self.drainLoop()
+        }
         thread.name = "vplay-bpf-drain"
         drainThread = thread
         thread.start()

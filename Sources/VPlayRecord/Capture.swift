@@ -17,11 +17,11 @@ extension Recorder {
         let signal = status & 0x7f
         let crashTid = crashingThread(process, signal: signal) ?? endingThread.tid
         let captureStart = signal != 0 ? (threads[crashTid]?.lastSignalNanos ?? monotonicNanos()) : monotonicNanos()
-        var log = base.log
+        var log = base.fullLog()
         if base !== current {
             // The current window times its events from its own start: put them on the base's clock.
             let offset = current.startNanos &- base.startNanos
-            log += current.log.dropFirst(current.syntheticPrefix).map { $0.delayed(by: offset) }
+            log += current.fullLog().dropFirst(current.syntheticPrefix).map { $0.delayed(by: offset) }
         }
         let endTime = monotonicNanos() &- base.startNanos
         log.append(.processEnd(tid: crashTid, time: endTime, status: status))

@@ -35,12 +35,15 @@ final class FastPath {
     let inbox = EventInbox()
     let filter: [UInt8]
 
-    /// Loads the logger and builds the filter; throws when BPF cannot be used here.
-    init() throws {
+    /// Loads the logger and builds the filter; throws when BPF cannot be used here. The drain
+    /// runs on another CPU than `programCPU` when there is one.
+    init(programCPU: Int32?) throws {
         filter = try StopFilter.build()
         logger = try SyscallLogger()
         let inbox = self.inbox
-        logger.startDraining { inbox.add($0) }
+        let cpus = Int32(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        let drainCPU = programCPU.flatMap { cpus > 1 ? ($0 + 1) % cpus : nil }
+        logger.startDraining(cpu: drainCPU) { inbox.add($0) }
     }
 
     deinit { logger.close() }
@@ -56,7 +59,7 @@ extension Recorder {
     static func loadFastPath(_ options: RecordOptions, logger: Logger) -> FastPath? {
         guard options.path == .bpf else { return nil }
         do {
-            return try FastPath()
+            return try FastPath(programCPU: options.cpu)
         } catch {
             logger.warning("the BPF path cannot be used, recording with the ptrace path: \(error)")
             return nil
@@ -65,20 +68,25 @@ extension Recorder {
 
     /// At a stop of `thread`: the kernel's events of its process up to now go into the current
     /// window (sync first: every event of the stopped thread is in the ring by now), before
-    /// anything the stop itself logs. The call the tracer handles itself is not taken twice.
-    func absorbEvents(_ process: TracedProcess, stopped thread: TracedThread?) {
+    /// anything the stop itself logs. The calls the tracer handles itself are not taken twice.
+    func absorbEvents(_ process: TracedProcess) {
         guard let fast, process.fastPath else { return }
         do {
             try fast.logger.sync()
         } catch {
             markUnverifiable(process, "the BPF logger could not be drained: \(error)")
         }
+        var kept: [SyscallEvent] = []
         for event in fast.inbox.take(process.pid) {
-            if let thread, event.tid == thread.tid, let owned = thread.currentSyscall, event.number == Int(owned) { continue }
+            // In a call the tracer handles, every event of the thread is that call's (its number
+            // may be gone by the exit: rt_sigreturn restores orig_rax -1).
+            // Whichever thread stopped: another's event can be here before that one's exit stop.
+            if threads[event.tid]?.currentSyscall != nil { continue }
             if event.flags.contains(.noReturn), event.number == Int(SyscallNumber.exit_group) { continue }  // the tracer logs it
             if event.flags.contains(.noEntry), Recorder.isNewTaskReturn(event) { continue }  // ptrace never logs these
-            absorb(event, into: process)
+            kept.append(event)
         }
+        absorb(kept, into: process)
     }
 
     static func isNewTaskReturn(_ event: SyscallEvent) -> Bool {
@@ -86,23 +94,23 @@ extension Recorder {
         return creators.contains(Int32(event.number)) && event.result == 0
     }
 
-    func absorb(_ event: SyscallEvent, into process: TracedProcess) {
-        let number = Int32(event.number)
-        if number == SyscallNumber.set_tid_address, let t = threads[event.tid] {
-            t.clearChildTid = event.args[0] == 0 ? nil : event.args[0]
-        }
-        guard let window = process.current else { return }
+    func absorb(_ events: [SyscallEvent], into process: TracedProcess) {
         let problems: SyscallEvent.Flags = [.copyFailed, .truncated, .dropsBefore, .needsTracer, .unsupported, .undescribed]
-        if !event.flags.intersection(problems).isEmpty {
-            markUnverifiable(process, "the BPF logger could not log \(SyscallTable.name(event.number)) completely "
-                             + "\(event.flags.intersection(problems)): replay may diverge")
+        var bytes = 0
+        for event in events {
+            if event.number == Int(SyscallNumber.set_tid_address), let t = threads[event.tid] {
+                t.clearChildTid = event.args[0] == 0 ? nil : event.args[0]
+            }
+            if process.current != nil, !event.flags.isDisjoint(with: problems) {
+                markUnverifiable(process, "the BPF logger could not log \(SyscallTable.name(event.number)) completely "
+                                 + "\(event.flags.intersection(problems)): replay may diverge")
+            }
+            bytes += 112 + event.regions.reduce(0) { $0 + $1.bytes.count }
         }
-        let entry = LogEvent.syscallEntry(tid: event.tid, time: now(window), number: number, args: event.args, strings: [])
-        threads[event.tid]?.lastEntry = entry
-        append(entry, to: process)
-        guard let result = event.result else { return }
-        let writes = event.regions.filter { !$0.bytes.isEmpty }.map { MemoryWrite(address: $0.address, bytes: $0.bytes) }
-        append(.syscallExit(tid: event.tid, time: now(window), number: number, result: result, writes: writes), to: process)
+        // Kept as they came: turned into log events only when a capture needs the log.
+        guard let window = process.current, !events.isEmpty else { return }
+        window.kernelBatches.append(KernelBatch(position: window.log.count, time: now(window), events: events))
+        window.logBytes += bytes
     }
 
     /// The events of the window start's own injected calls (and of a shadow it cloned) are not
@@ -175,5 +183,43 @@ extension Recorder {
         process.fastPath = false
         try? fast?.logger.forget(tgid: process.pid)
         _ = fast?.inbox.take(process.pid)
+    }
+}
+
+/// Events of the BPF logger that go at `position` of a window's log, all timed at `time`.
+struct KernelBatch {
+    let position: Int
+    let time: UInt64
+    let events: [SyscallEvent]
+
+    /// The log events the tracer would have written: an entry, and an exit unless the thread
+    /// never returned. Only input strings are missing (BPF does not read them).
+    func logEvents() -> [LogEvent] {
+        var out: [LogEvent] = []
+        out.reserveCapacity(events.count * 2)
+        for e in events {
+            let number = Int32(e.number)
+            out.append(.syscallEntry(tid: e.tid, time: time, number: number, args: e.args, strings: []))
+            guard let result = e.result else { continue }
+            let writes = e.regions.filter { !$0.bytes.isEmpty }.map { MemoryWrite(address: $0.address, bytes: $0.bytes) }
+            out.append(.syscallExit(tid: e.tid, time: time, number: number, result: result, writes: writes))
+        }
+        return out
+    }
+}
+
+extension Window {
+    /// The log with the kernel's batches in place.
+    func fullLog() -> [LogEvent] {
+        guard !kernelBatches.isEmpty else { return log }
+        var out: [LogEvent] = []
+        var next = 0
+        for batch in kernelBatches {
+            out += log[next..<batch.position]
+            out += batch.logEvents()
+            next = batch.position
+        }
+        out += log[next...]
+        return out
     }
 }

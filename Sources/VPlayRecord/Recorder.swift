@@ -168,7 +168,7 @@ public final class Recorder {
             return
         }
         thread.running = false
-        if !status.isTerminal, let process = processes[thread.pid] { absorbEvents(process, stopped: thread) }
+        if !status.isTerminal, let process = processes[thread.pid] { absorbEvents(process) }
         let tracee = Tracee(tid)
         switch status {
         case .exited(let code):

@@ -53,6 +53,8 @@ final class Window {
     var shared: SharedCopy?
     /// Why the log misses something (BPF path: an event the logger could not complete).
     var unverifiable: [String] = []
+    /// BPF path: the kernel's events, in the order they go into `log` (see fullLog()).
+    var kernelBatches: [KernelBatch] = []
 
     init(startNanos: UInt64, reason: String, shadow: Int32?, state: ProcessState) {
         self.startNanos = startNanos

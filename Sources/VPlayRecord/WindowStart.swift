@@ -13,7 +13,7 @@ extension Recorder {
         let began = monotonicNanos()
         let others = try stopOtherThreads(process, except: trigger.tid)
         // Every thread is stopped: what the kernel logged so far belongs to the old window.
-        absorbEvents(process, stopped: trigger)
+        absorbEvents(process)
         // A thread inside fork/clone/exec has no clean restart point: postpone.
         for (_, status) in others {
             if case .event(let ev, _) = status, ev != .stop { return false }

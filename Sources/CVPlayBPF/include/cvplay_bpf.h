@@ -42,4 +42,7 @@ void vp_bpf_close(struct vp_bpf *bpf);
 // them); returns their count or a negative errno.
 int vp_trace_filter(const int *allowed, int count, int mmap_nr, int rseq_nr, void **out);
 
+// Pins the calling thread to one CPU: 0 or a negative errno.
+int vp_bpf_pin_self(int cpu);
+
 #endif
