@@ -14,12 +14,12 @@ extension EndToEndTests {
     @discardableResult
     private func bpfScenario(
         _ example: String, in ws: Workspace, arguments: [String] = [], inputs: [String] = [],
-        status: Int32, ending: Ending, options: [String] = [], window: Double = 2,
+        status: Int32, ending: Ending, options: [String] = [], window: Double = 2, nativeRun: Bool = true,
         bundleOwnerPID: ((ProcessResult) -> pid_t?)? = nil
     ) throws -> ScenarioOutcome {
         let outcome = try runScenario(example, in: ws, arguments: arguments, inputs: inputs, status: status,
                                       ending: ending, options: ["--path", "bpf"] + options, window: window,
-                                      bundleOwnerPID: bundleOwnerPID, beforeReplay: { rec, bundle in
+                                      nativeRun: nativeRun, bundleOwnerPID: bundleOwnerPID, beforeReplay: { rec, bundle in
             #expect(!rec.stderr.contains("cannot be used"), "the BPF path must load here (root, BTF):\n\(rec.stderr)")
             let text = try VPlay.run(["inspect", bundle])
             #expect(text.stdout.contains("recorded  on the bpf path"), "inspect must name the path:\n\(text.stdout)")
@@ -80,12 +80,21 @@ extension EndToEndTests {
                         options: ["--on-exit-code", "3"])
     }
 
-    @Test("bpf path: windows rotate at interrupts in a process that makes no syscalls")
-    func bpfRotation() throws {
+    @Test("bpf path: SIGALRM lands in a syscall-free loop (placed by registers and a fingerprint)")
+    func bpfItimerSignal() throws {
         let ws = try Workspace("bpf_itimer")
         defer { ws.remove() }
-        try bpfScenario("itimer_signal", in: ws, status: 128 + SIGSEGV, ending: .signal(SIGSEGV),
-                        options: ["--window", "0.2"], window: 0.2)
+        try bpfScenario("itimer_signal", in: ws, status: 128 + SIGSEGV, ending: .signal(SIGSEGV))
+    }
+
+    @Test("bpf path: windows rotate at interrupts while the process makes no syscalls")
+    func bpfRotation() throws {
+        let ws = try Workspace("bpf_cpu_bound")
+        defer { ws.remove() }
+        let outcome = try bpfScenario("cpu_bound", in: ws, arguments: ["3"], status: 128 + SIGSEGV, ending: .signal(SIGSEGV),
+                                      options: ["--window", "1"], window: 1, nativeRun: false)
+        let m = try #require(outcome.manifests.first)
+        #expect(m["window.startReason"]?.string == "rotation", "the bundle's window must start at a rotation: \(m.brief)")
     }
 
     @Test("the default path is ptrace, and the manifest says so")
