@@ -352,7 +352,11 @@ public final class Recorder {
         guard let process = processes[thread.pid] else { return try resume(thread) }
         if process.awaitingExecWindow, number == SyscallNumber.execve || number == SyscallNumber.execveat, regs.result == 0 {
             process.awaitingExecWindow = false
-            try installStopFilter(process, thread)
+            do {
+                try installStopFilter(process, thread)
+            } catch {
+                fallBackToPtrace(process, "the seccomp stop filter could not be installed (\(error))")
+            }
             _ = try startWindow(process, trigger: thread, atEntry: false, reason: "exec")
             return try resume(thread)
         }
@@ -599,6 +603,7 @@ public final class Recorder {
         if process.threads.isEmpty {
             dropWindows(process)
             processes.removeValue(forKey: process.pid)
+            _ = fast?.inbox.take(process.pid)  // its last events (exits) have no window to go to
         }
     }
 
