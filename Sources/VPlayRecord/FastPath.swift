@@ -25,7 +25,12 @@ final class EventInbox: @unchecked Sendable {
     func take(_ tgid: Int32) -> [SyscallEvent] {
         lock.lock()
         defer { lock.unlock() }
-        return (byProcess.removeValue(forKey: tgid) ?? []).sorted { $0.sequence < $1.sequence }
+        var events = byProcess.removeValue(forKey: tgid) ?? []
+        // Usually in order already (one CPU's records are): check before paying for a sort.
+        if zip(events, events.dropFirst()).contains(where: { $0.sequence > $1.sequence }) {
+            events.sort { $0.sequence < $1.sequence }
+        }
+        return events
     }
 }
 
@@ -76,12 +81,16 @@ extension Recorder {
         } catch {
             markUnverifiable(process, "the BPF logger could not be drained: \(error)")
         }
+        let events = fast.inbox.take(process.pid)
+        // Threads inside a call the tracer handles (rarely any): their events are that call's.
+        let owning = Set(process.threads.filter { threads[$0]?.currentSyscall != nil })
         var kept: [SyscallEvent] = []
-        for event in fast.inbox.take(process.pid) {
+        kept.reserveCapacity(events.count)
+        for event in events {
             // In a call the tracer handles, every event of the thread is that call's (its number
             // may be gone by the exit: rt_sigreturn restores orig_rax -1).
             // Whichever thread stopped: another's event can be here before that one's exit stop.
-            if threads[event.tid]?.currentSyscall != nil { continue }
+            if !owning.isEmpty, owning.contains(event.tid) { continue }
             if event.flags.contains(.noReturn), event.number == Int(SyscallNumber.exit_group) { continue }  // the tracer logs it
             if event.flags.contains(.noEntry), Recorder.isNewTaskReturn(event) { continue }  // ptrace never logs these
             kept.append(event)
