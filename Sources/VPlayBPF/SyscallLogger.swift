@@ -70,6 +70,8 @@ public final class SyscallLogger: @unchecked Sendable {
     // Drain passes (wait, then consume everything in the ring): started and finished.
     private var passesStarted: UInt64 = 0
     private var passesFinished: UInt64 = 0
+    // The pass a sync() waits for: it polls without waiting (its kick went to the pass before).
+    private var passWanted: UInt64 = 0
     private var drainError: String?
     private var drainThread: Thread?
     private var deliver: (@Sendable ([SyscallEvent]) -> Void)?
@@ -170,9 +172,10 @@ public final class SyscallLogger: @unchecked Sendable {
             let stop = !draining
             passesStarted += 1
             let pass = passesStarted
+            let wanted = passWanted >= pass
             lock.unlock()
             if stop { break }
-            let rc = vp_bpf_poll(handle, 20)
+            let rc = vp_bpf_poll(handle, wanted ? 0 : 20)
             let events = batch
             batch.removeAll(keepingCapacity: true)
             if !events.isEmpty { deliver?(events) }
@@ -201,6 +204,7 @@ public final class SyscallLogger: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let target = passesStarted + 1
+        passWanted = max(passWanted, target)
         _ = vp_bpf_kick(handle)
         let deadline = Date().addingTimeInterval(timeout)
         while passesFinished < target {
