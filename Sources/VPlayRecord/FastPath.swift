@@ -66,7 +66,15 @@ extension Recorder {
         do {
             return try FastPath(programCPU: options.cpu)
         } catch {
-            logger.warning("the BPF path cannot be used, recording with the ptrace path: \(error)")
+            // One line: libbpf's own log (the verifier's, several lines) only when it explains a failure.
+            let why: String
+            switch error {
+            case SyscallLoggerError.refused(let step, let errno, _):
+                why = "bpf() refused while \(step) (errno \(errno)): not root, or bpf is blocked here"
+            default:
+                why = "\(error)"
+            }
+            logger.warning("the BPF path cannot be used, recording with the ptrace path: \(why)")
             return nil
         }
     }
