@@ -29,7 +29,7 @@ let package = Package(
         // The on-disk bundle format.
         .target(name: "VPlayBundle", dependencies: ["CVPlay", "VPlayABI", "VPlayJSON"]),
         // Recorder engine.
-        .target(name: "VPlayRecord", dependencies: ["VPlayKernel", "VPlayReplay", "VPlaySymbols", "VPlaySyscalls", "VPlayBundle", "CVPlay", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "VPlayRecord", dependencies: ["VPlayKernel", "VPlayBPF", "VPlayReplay", "VPlaySymbols", "VPlaySyscalls", "VPlayBundle", "CVPlay", .product(name: "Logging", package: "swift-log")]),
         // Replay engine.
         .target(name: "VPlayReplay", dependencies: ["VPlayKernel", "VPlaySyscalls", "VPlayBundle", "CVPlay", .product(name: "Logging", package: "swift-log")]),
         // ELF objects: symbol tables, build ids, call-frame information; symbolization and
@@ -44,7 +44,7 @@ let package = Package(
                                                  .product(name: "Logging", package: "swift-log")]),
         // The BPF syscall logger's C side: the programs (bpf/, compiled by BPFObjectPlugin, not
         // by SwiftPM) and the libbpf loader.
-        .target(name: "CVPlayBPF", exclude: ["bpf"], linkerSettings: [.linkedLibrary("bpf")]),
+        .target(name: "CVPlayBPF", exclude: ["bpf"], linkerSettings: [.linkedLibrary("bpf"), .linkedLibrary("seccomp")]),
         // Builds bpf/syscalls.bpf.c with the toolchain's clang into an object VPlayBPF embeds.
         .plugin(name: "BPFObjectPlugin", capability: .buildTool()),
         // The BPF syscall logger: load/attach, recorded tgids, rules from the syscall table,

@@ -63,13 +63,17 @@ time_cmd() {
 bench() {
     local name="$1"; shift
     rm -rf "$work/bundles"; mkdir -p "$work/bundles"
-    local native recorded ratio notsc ratio2
+    local native recorded ratio notsc ratio2 bpf ratio3
     native=$(time_cmd "$work/native.log" taskset -c 0 "$@")
     recorded=$(time_cmd "$work/record.log" taskset -c 0 "$vplay" record --output "$work/bundles" -- "$@")
     notsc=$(time_cmd "$work/record.log" taskset -c 0 "$vplay" record --no-trap-rdtsc --output "$work/bundles" -- "$@")
+    # The BPF path: the recorder pins itself and the program to CPU 0 and its ring-buffer drain
+    # to CPU 1 (taskset would hold the drain on CPU 0 too).
+    bpf=$(time_cmd "$work/record.log" "$vplay" record --path bpf --cpu 0 --output "$work/bundles" -- "$@")
     ratio=$(ratio_of "$native" "$recorded")
     ratio2=$(ratio_of "$native" "$notsc")
-    printf '%-34s %10s %12s %8s %14s %8s\n' "$name" "$native" "$recorded" "$ratio" "$notsc" "$ratio2"
+    ratio3=$(ratio_of "$native" "$bpf")
+    printf '%-34s %10s %12s %8s %14s %8s %8s %8s\n' "$name" "$native" "$recorded" "$ratio" "$notsc" "$ratio2" "$bpf" "$ratio3"
 }
 
 ratio_of() {
@@ -77,8 +81,9 @@ ratio_of() {
     awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%.1fx", b / a; else print "-" }'
 }
 
-# The last two columns record without trapping rdtsc (--no-trap-rdtsc): PR_SET_TSC makes every
+# Columns 5-6 record without trapping rdtsc (--no-trap-rdtsc): PR_SET_TSC makes every
 # context switch rewrite CR4, which in these VMs costs about as much as the ptrace stops.
+# The last two record on the BPF path (--path bpf, docs/recording-paths.md).
 # wall seconds of a command that is expected to crash (any exit status).
 time_crash() {
     local t0 t1
@@ -107,8 +112,8 @@ print("%-22s %8s %10s %9.3f %12.4f %12d %14d %8.5f%% %10d %s" % (
 }
 
 if [[ -z "${VPLAY_BENCH_CHECKPOINT_ONLY:-}" ]]; then
-    printf '%-34s %10s %12s %8s %14s %8s\n' "workload" "native s" "recorded s" "ratio" "no-rdtsc-trap" "ratio"
-    printf '%-34s %10s %12s %8s %14s %8s\n' "--------" "--------" "----------" "-----" "-------------" "-----"
+    printf '%-34s %10s %12s %8s %14s %8s %8s %8s\n' "workload" "native s" "ptrace s" "ratio" "no-rdtsc-trap" "ratio" "bpf s" "ratio"
+    printf '%-34s %10s %12s %8s %14s %8s %8s %8s\n' "--------" "--------" "--------" "-----" "-------------" "-----" "-----" "-----"
     bench "getppid x 1,000,000" "$work/getppid_loop" 1000000
     bench "xz -T1 -3 (30 MB text)" xz -T1 -3 -c "$work/data.txt"
     bench "tar c /usr/include > /dev/null" tar c /usr/include

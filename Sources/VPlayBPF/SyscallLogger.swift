@@ -70,6 +70,8 @@ public final class SyscallLogger: @unchecked Sendable {
     // Drain passes (wait, then consume everything in the ring): started and finished.
     private var passesStarted: UInt64 = 0
     private var passesFinished: UInt64 = 0
+    // The pass a sync() waits for: it polls without waiting (its kick went to the pass before).
+    private var passWanted: UInt64 = 0
     private var drainError: String?
     private var drainThread: Thread?
     private var deliver: (@Sendable ([SyscallEvent]) -> Void)?
@@ -146,15 +148,19 @@ public final class SyscallLogger: @unchecked Sendable {
     // MARK: The drain
 
     /// Starts the drain thread; `deliver` gets each poll's events, in ring order (which is not
-    /// sequence order across CPUs: sort by sequence).
-    public func startDraining(_ deliver: @escaping @Sendable ([SyscallEvent]) -> Void) {
+    /// sequence order across CPUs: sort by sequence). `cpu`: the CPU the drain runs on (not
+    /// the recorded program's, so that decoding does not take its time).
+    public func startDraining(cpu: Int32? = nil, _ deliver: @escaping @Sendable ([SyscallEvent]) -> Void) {
         lock.lock()
         defer { lock.unlock() }
         guard !draining, !closed else { return }
         draining = true
         self.deliver = deliver
         // The thread holds the logger until close() ends it.
-        let thread = Thread { self.drainLoop() }
+        let thread = Thread {
+            if let cpu { _ = vp_bpf_pin_self(cpu) }
+            self.drainLoop()
+        }
         thread.name = "vplay-bpf-drain"
         drainThread = thread
         thread.start()
@@ -166,9 +172,10 @@ public final class SyscallLogger: @unchecked Sendable {
             let stop = !draining
             passesStarted += 1
             let pass = passesStarted
+            let wanted = passWanted >= pass
             lock.unlock()
             if stop { break }
-            let rc = vp_bpf_poll(handle, 20)
+            let rc = vp_bpf_poll(handle, wanted ? 0 : 20)
             let events = batch
             batch.removeAll(keepingCapacity: true)
             if !events.isEmpty { deliver?(events) }
@@ -197,6 +204,7 @@ public final class SyscallLogger: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let target = passesStarted + 1
+        passWanted = max(passWanted, target)
         _ = vp_bpf_kick(handle)
         let deadline = Date().addingTimeInterval(timeout)
         while passesFinished < target {

@@ -128,19 +128,20 @@ struct ManifestJSON: Codable {
     var warnings: [String]
     var container: [String: String]?
     var trial: TrialReplay?
+    var recording: RecordingInfo?
     var parts: [PartInfo]?
 
     init(_ m: Manifest, parts: [PartInfo]?) {
         (formatVersion, toolVersion, createdAt, process) = (m.formatVersion, m.toolVersion, m.createdAt, m.process)
         (crash, window, log, memory) = (CrashJSON(m.crash), m.window, m.log, m.memory)
         (verified, warnings, container, self.parts) = (m.verified, m.warnings, m.container, parts)
-        trial = m.trial
+        (trial, recording) = (m.trial, m.recording)
     }
 
     var manifest: Manifest {
         Manifest(formatVersion: formatVersion, toolVersion: toolVersion, createdAt: createdAt, process: process,
                  crash: crash.record, window: window, log: log, memory: memory, verified: verified,
-                 warnings: warnings, container: container, trial: trial)
+                 warnings: warnings, container: container, trial: trial, recording: recording)
     }
 
     func encode(to encoder: Encoder) throws {
@@ -157,6 +158,7 @@ struct ManifestJSON: Codable {
         try c.encode(warnings, forKey: .warnings)
         try c.encode(container, forKey: .container)
         try c.encode(trial, forKey: .trial)
+        try c.encode(recording, forKey: .recording)
         try c.encodeIfPresent(parts, forKey: .parts)
     }
 }

@@ -318,10 +318,13 @@ public struct Manifest: Codable, Equatable, Sendable {
     public var container: [String: String]?
     /// The trial replay that chose the saved pages, when one ran.
     public var trial: TrialReplay?
+    /// How the recording logged syscalls (absent in bundles written before it was recorded).
+    public var recording: RecordingInfo?
     public init(formatVersion: Int = Manifest.currentFormatVersion, toolVersion: String, createdAt: String,
                 process: RecordedProcess, crash: CrashRecord, window: WindowInfo, log: LogSummary,
                 memory: MemorySummary, verified: Bool, warnings: [String], container: [String: String]? = nil,
-                trial: TrialReplay? = nil) {
+                trial: TrialReplay? = nil, recording: RecordingInfo? = nil) {
+        self.recording = recording
         self.formatVersion = formatVersion
         self.toolVersion = toolVersion
         self.createdAt = createdAt
@@ -335,6 +338,13 @@ public struct Manifest: Codable, Equatable, Sendable {
         self.container = container
         self.trial = trial
     }
+}
+
+/// How the syscalls of a bundle were recorded.
+public struct RecordingInfo: Codable, Equatable, Sendable {
+    /// "bpf" (the kernel's BPF logger, ptrace for events) or "ptrace" (two stops per call).
+    public var path: String
+    public init(path: String) { self.path = path }
 }
 
 /// The replay run at capture time with every page missing: the pages it touched are the ones

@@ -27,6 +27,7 @@ public struct PtraceOptions: OptionSet, Sendable {
     public static let traceClone = PtraceOptions(rawValue: 8)
     public static let traceExec = PtraceOptions(rawValue: 0x10)
     public static let traceExit = PtraceOptions(rawValue: 0x40)
+    public static let traceSeccomp = PtraceOptions(rawValue: 0x80)
     public static let exitKill = PtraceOptions(rawValue: 1 << 20)
 }
 

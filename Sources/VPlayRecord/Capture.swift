@@ -17,11 +17,11 @@ extension Recorder {
         let signal = status & 0x7f
         let crashTid = crashingThread(process, signal: signal) ?? endingThread.tid
         let captureStart = signal != 0 ? (threads[crashTid]?.lastSignalNanos ?? monotonicNanos()) : monotonicNanos()
-        var log = base.log
+        var log = base.fullLog()
         if base !== current {
             // The current window times its events from its own start: put them on the base's clock.
             let offset = current.startNanos &- base.startNanos
-            log += current.log.dropFirst(current.syntheticPrefix).map { $0.delayed(by: offset) }
+            log += current.fullLog().dropFirst(current.syntheticPrefix).map { $0.delayed(by: offset) }
         }
         let endTime = monotonicNanos() &- base.startNanos
         log.append(.processEnd(tid: crashTid, time: endTime, status: status))
@@ -49,7 +49,8 @@ extension Recorder {
             log: summarize(log),
             memory: MemorySummary(savedBytes: 0, residentBytes: ProcFS.residentBytes(process.pid),
                                   mappings: base.state.mappings.count),
-            verified: false, warnings: process.warnings, container: options.container)
+            verified: false, warnings: process.warnings, container: options.container,
+            recording: RecordingInfo(path: process.fastPath ? RecordingPath.bpf.rawValue : RecordingPath.ptrace.rawValue))
         var bundle = Bundle(manifest: manifest, state: base.state, pages: [], log: log)
         bundle.state.auxv = try? ProcFS.readBytes("/proc/\(process.pid)/auxv")
         if let maps = try? ProcFS.maps(process.pid) {
@@ -60,6 +61,12 @@ extension Recorder {
             bundle.manifest.warnings += warnings
         }
         try choosePages(&bundle, shadow: shadow, shared: base.shared ?? SharedCopy(), pid: process.pid)
+        // The BPF path: a window whose log misses something is never reported as verified.
+        let gaps = (base === current ? base.unverifiable : base.unverifiable + current.unverifiable) + loggerLosses()
+        if !gaps.isEmpty {
+            bundle.manifest.verified = false
+            for gap in gaps where !bundle.manifest.warnings.contains(gap) { bundle.manifest.warnings.append(gap) }
+        }
         let path = bundlePath(process)
         try BundleWriter.write(bundle, to: path) { manifest in
             // Everything up to here, compression included, is the capture; the write itself follows.

@@ -24,10 +24,20 @@ public struct RecordOptions: Sendable {
     public var bundlePrefix: String?
     /// Container id, bundle path and annotations copied into the manifest.
     public var container: [String: String]?
+    /// How syscalls are logged: `.bpf` falls back to `.ptrace` (one warning) when BPF cannot be used.
+    public var path: RecordingPath = .ptrace
 
     public init(command: [String]) {
         self.command = command
     }
+}
+
+/// How a recording logs the system calls (docs/recording-paths.md).
+public enum RecordingPath: String, Sendable, CaseIterable {
+    /// Two ptrace stops per call (PTRACE_SYSCALL).
+    case ptrace
+    /// The BPF syscall logger; ptrace stops only for events, signals and calls the logger cannot complete.
+    case bpf
 }
 
 /// A bundle the recorder wrote.

@@ -22,6 +22,8 @@ public final class Recorder {
     var earlyStops: [Int32: WaitStatus] = [:]
     var rootPid: Int32 = 0
     var rootStatus: Int32?
+    /// The BPF path's logger and stop filter (nil: the ptrace path records).
+    var fast: FastPath?
     public private(set) var written: [WrittenBundle] = []
     /// Called with each bundle path as soon as it is written.
     public var onBundle: ((WrittenBundle) -> Void)?
@@ -55,8 +57,11 @@ public final class Recorder {
             throw KernelError("fork", pid: getpid(), errno: -pid)
         }
         rootPid = pid
+        fast = Recorder.loadFastPath(options, logger: logger)
         do {
-            try Tracee.seize(pid, options: Recorder.traceOptions)
+            try Tracee.seize(pid, options: ptraceOptions)
+            // Logged from its exec on: registered while it waits on the gate.
+            try fast?.logger.record(tgid: pid)
         } catch {
             kill(pid, SIGKILL)
             close(gate[1])
@@ -65,6 +70,7 @@ public final class Recorder {
         }
         let process = TracedProcess(pid: pid, program: resolved, argv: options.command)
         process.awaitingExecWindow = true
+        process.fastPath = fast != nil
         processes[pid] = process
         let thread = TracedThread(tid: pid, pid: pid, isNew: false)
         thread.running = true
@@ -162,6 +168,7 @@ public final class Recorder {
             return
         }
         thread.running = false
+        if !status.isTerminal, let process = processes[thread.pid] { absorbEvents(process) }
         let tracee = Tracee(tid)
         switch status {
         case .exited(let code):
@@ -177,6 +184,11 @@ public final class Recorder {
             if entering { try syscallEntry(thread) } else { try syscallExit(thread) }
         case .event(.exec, _):
             try execEvent(thread)
+        case .event(.seccomp, _):
+            // The stop filter sent a call the BPF logger cannot log completely: the tracer logs
+            // its entry here and its exit at the syscall-exit stop PTRACE_SYSCALL brings.
+            thread.syscallStateKnown = true
+            try syscallEntry(thread)
         case .event(let ev, _) where ev == .fork || ev == .vfork || ev == .clone:
             let child = Int32(truncatingIfNeeded: try tracee.eventMessage())
             try newTask(child, parent: thread, vfork: ev == .vfork)
@@ -204,9 +216,16 @@ public final class Recorder {
     }
 
     func resume(_ thread: TracedThread, signal: Int32 = 0) throws {
-        // User code runs next unless the thread is entering a call.
-        thread.cpuAtUserEntry = thread.currentSyscall == nil ? thread.cpuClock?.nanos() : nil
-        try Tracee(thread.tid).resumeSyscall(signal: signal)
+        // On the BPF path only a call the tracer handles needs its syscall-exit stop.
+        if processes[thread.pid]?.fastPath == true, thread.currentSyscall == nil {
+            // The thread may make calls before its next stop: no CPU time to place a signal by.
+            thread.cpuAtUserEntry = nil
+            try Tracee(thread.tid).resume(signal: signal)
+        } else {
+            // User code runs next unless the thread is entering a call.
+            thread.cpuAtUserEntry = thread.currentSyscall == nil ? thread.cpuClock?.nanos() : nil
+            try Tracee(thread.tid).resumeSyscall(signal: signal)
+        }
         thread.running = true
     }
 
@@ -228,7 +247,8 @@ public final class Recorder {
             thread.currentSyscall = number
             return try resume(thread)
         }
-        if shouldRotate(process, window), !isExitOrExec(number) {
+        // On the BPF path windows rotate at interrupts only (requestOverdueRotations).
+        if !process.fastPath, shouldRotate(process, window), !isExitOrExec(number) {
             if try startWindow(process, trigger: thread, atEntry: true, reason: "rotation") {
                 return try resume(thread)  // the call runs again and is logged in the new window
             }
@@ -332,6 +352,11 @@ public final class Recorder {
         guard let process = processes[thread.pid] else { return try resume(thread) }
         if process.awaitingExecWindow, number == SyscallNumber.execve || number == SyscallNumber.execveat, regs.result == 0 {
             process.awaitingExecWindow = false
+            do {
+                try installStopFilter(process, thread)
+            } catch {
+                fallBackToPtrace(process, "the seccomp stop filter could not be installed (\(error))")
+            }
             _ = try startWindow(process, trigger: thread, atEntry: false, reason: "exec")
             return try resume(thread)
         }
@@ -502,6 +527,9 @@ public final class Recorder {
             process.threads = [child]
             process.syscallInstruction = parentProcess?.syscallInstruction
             process.sharesParentMemory = vfork
+            // Filters and the logger's recorded set are inherited across fork.
+            process.fastPath = parentProcess?.fastPath ?? false
+            process.hasStopFilter = parentProcess?.hasStopFilter ?? false
             processes[child] = process
         }
         if let early = earlyStops.removeValue(forKey: child) { deferred.append((child, early)) }
@@ -575,6 +603,7 @@ public final class Recorder {
         if process.threads.isEmpty {
             dropWindows(process)
             processes.removeValue(forKey: process.pid)
+            _ = fast?.inbox.take(process.pid)  // its last events (exits) have no window to go to
         }
     }
 

@@ -51,6 +51,10 @@ final class Window {
     var snapshotSeconds: Double?
     /// MAP_SHARED and hugetlb memory as it was at window start (the shadow does not hold it).
     var shared: SharedCopy?
+    /// Why the log misses something (BPF path: an event the logger could not complete).
+    var unverifiable: [String] = []
+    /// BPF path: the kernel's events, in the order they go into `log` (see fullLog()).
+    var kernelBatches: [KernelBatch] = []
 
     init(startNanos: UInt64, reason: String, shadow: Int32?, state: ProcessState) {
         self.startNanos = startNanos
@@ -80,6 +84,10 @@ final class TracedProcess {
     /// A thread interrupted (PTRACE_INTERRUPT) so that an overdue window can start while the
     /// process makes no syscalls.
     var rotationRequested: Int32?
+    /// Recorded on the BPF path: the kernel logs its calls and its threads run with PTRACE_CONT.
+    var fastPath = false
+    /// The BPF path's seccomp stop filter is installed (inherited across fork and exec).
+    var hasStopFilter = false
 
     init(pid: Int32, program: String, argv: [String]) {
         self.pid = pid

@@ -12,6 +12,8 @@ extension Recorder {
     func startWindow(_ process: TracedProcess, trigger: TracedThread, atEntry: Bool, reason: String) throws -> Bool {
         let began = monotonicNanos()
         let others = try stopOtherThreads(process, except: trigger.tid)
+        // Every thread is stopped: what the kernel logged so far belongs to the old window.
+        absorbEvents(process)
         // A thread inside fork/clone/exec has no clean restart point: postpone.
         for (_, status) in others {
             if case .event(let ev, _) = status, ev != .stop { return false }
@@ -68,9 +70,11 @@ extension Recorder {
         } catch {
             try? scratch?.release(caller)
             _ = try? caller.finish(reissue: atEntry)
+            discardInjectedEvents(process, shadow: shadow)
             if let s = shadow { killShadow(s) }
             throw error
         }
+        discardInjectedEvents(process, shadow: shadow)
         process.previous = process.current
         let window = Window(startNanos: monotonicNanos(), reason: reason, shadow: shadow, state: state)
         window.shadowLocalPid = shadowLocal
@@ -191,7 +195,7 @@ extension Recorder {
     /// only waits for SIGKILL. Its memory stays as it was (the scratch words are below the
     /// stack pointer, dead in the program and already used by the window start).
     func parkShadow(_ shadow: Int32, syscallInstruction: UInt64, scratch: UInt64) throws {
-        try Tracee(shadow).setOptions(Recorder.traceOptions.union(.exitKill))
+        try Tracee(shadow).setOptions(ptraceOptions.union(.exitKill))
         let memory = try ProcessMemory(pid: shadow)
         try memory.write(scratch, [UInt8](repeating: 0xff, count: 8))
         let caller = try RemoteCaller(Tracee(shadow), syscallInstruction: syscallInstruction, atEntryStop: false)

@@ -23,6 +23,7 @@ struct DocumentTests {
         b.manifest.window.snapshotSeconds = 0.002
         b.manifest.memory.captureSeconds = 0.2
         b.manifest.trial = TrialReplay(reproduced: false, pagesTouched: 3, seconds: 0.1, divergence: "somewhere")
+        b.manifest.recording = RecordingInfo(path: "bpf")
         let alt = AltStack(base: 0x7000_0000, flags: 0, size: 8192)
         b.manifest.crash.threads = b.manifest.crash.threads.map { var t = $0; t.altStack = alt; return t }
         b.state.threads = b.state.threads.map { var t = $0; t.altStack = alt; return t }

@@ -292,6 +292,10 @@ int BPF_PROG(vp_sys_exit, struct pt_regs *regs, long ret)
     if (!is_recorded(tgid))
         return 0;
     __s64 nr = regs->orig_ax;
+    struct in_call *call = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0, 0);
+    // A call that restored a register frame (rt_sigreturn) leaves orig_ax -1: the number is the entry's.
+    if (nr < 0 && call && call->active)
+        nr = call->nr;
     struct scratch *s = begin(nr);
     if (!s)
         return 0;
@@ -299,7 +303,6 @@ int BPF_PROG(vp_sys_exit, struct pt_regs *regs, long ret)
     struct vp_counters *c = bpf_map_lookup_elem(&counters, &zero);
     struct vp_event *e = &s->event;
     e->ret = ret;
-    struct in_call *call = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0, 0);
     if (call && call->active && call->nr == nr) {
         for (int i = 0; i < 6; i++)
             e->args[i] = call->args[i];

@@ -1,0 +1,242 @@
+// The BPF recording path: the kernel logs the syscalls (VPlayBPF), ptrace resumes threads with
+// PTRACE_CONT and stops only for events, signals, and the calls a seccomp filter sends to the
+// tracer. docs/recording-paths.md, "The recorder on the BPF path".
+
+import Foundation
+import Glibc
+import Logging
+import VPlayBPF
+import VPlayBundle
+import VPlayKernel
+import VPlaySyscalls
+
+/// Events the drain thread delivered, per tgid, until the ptrace thread takes them at a stop.
+final class EventInbox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var byProcess: [Int32: [SyscallEvent]] = [:]
+
+    func add(_ events: [SyscallEvent]) {
+        lock.lock()
+        defer { lock.unlock() }
+        for e in events { byProcess[e.tgid, default: []].append(e) }
+    }
+
+    /// Every event of `tgid` delivered so far, in sequence order.
+    func take(_ tgid: Int32) -> [SyscallEvent] {
+        lock.lock()
+        defer { lock.unlock() }
+        var events = byProcess.removeValue(forKey: tgid) ?? []
+        // Usually in order already (one CPU's records are): check before paying for a sort.
+        if zip(events, events.dropFirst()).contains(where: { $0.sequence > $1.sequence }) {
+            events.sort { $0.sequence < $1.sequence }
+        }
+        return events
+    }
+}
+
+/// The loaded logger, its inbox and the stop filter of one recording.
+final class FastPath {
+    let logger: SyscallLogger
+    let inbox = EventInbox()
+    let filter: [UInt8]
+
+    /// Loads the logger and builds the filter; throws when BPF cannot be used here. The drain
+    /// runs on another CPU than `programCPU` when there is one.
+    init(programCPU: Int32?) throws {
+        filter = try StopFilter.build()
+        logger = try SyscallLogger()
+        let inbox = self.inbox
+        let cpus = Int32(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        let drainCPU = programCPU.flatMap { cpus > 1 ? ($0 + 1) % cpus : nil }
+        logger.startDraining(cpu: drainCPU) { inbox.add($0) }
+    }
+
+    deinit { logger.close() }
+}
+
+extension Recorder {
+    var ptraceOptions: PtraceOptions {
+        fast == nil ? Recorder.traceOptions : Recorder.traceOptions.union(.traceSeccomp)
+    }
+
+    /// Loads the BPF logger when the options ask for it; nil (after one warning) when it
+    /// cannot be used, and the ptrace path records.
+    static func loadFastPath(_ options: RecordOptions, logger: Logger) -> FastPath? {
+        guard options.path == .bpf else { return nil }
+        do {
+            return try FastPath(programCPU: options.cpu)
+        } catch {
+            // One line: libbpf's own log (the verifier's, several lines) only when it explains a failure.
+            let why: String
+            switch error {
+            case SyscallLoggerError.refused(let step, let errno, _):
+                why = "bpf() refused while \(step) (errno \(errno)): not root, or bpf is blocked here"
+            default:
+                why = "\(error)"
+            }
+            logger.warning("the BPF path cannot be used, recording with the ptrace path: \(why)")
+            return nil
+        }
+    }
+
+    /// At a stop of `thread`: the kernel's events of its process up to now go into the current
+    /// window (sync first: every event of the stopped thread is in the ring by now), before
+    /// anything the stop itself logs. The calls the tracer handles itself are not taken twice.
+    func absorbEvents(_ process: TracedProcess) {
+        guard let fast, process.fastPath else { return }
+        do {
+            try fast.logger.sync()
+        } catch {
+            markUnverifiable(process, "the BPF logger could not be drained: \(error)")
+        }
+        let events = fast.inbox.take(process.pid)
+        // Threads inside a call the tracer handles (rarely any): their events are that call's.
+        let owning = Set(process.threads.filter { threads[$0]?.currentSyscall != nil })
+        var kept: [SyscallEvent] = []
+        kept.reserveCapacity(events.count)
+        for event in events {
+            // In a call the tracer handles, every event of the thread is that call's (its number
+            // may be gone by the exit: rt_sigreturn restores orig_rax -1).
+            // Whichever thread stopped: another's event can be here before that one's exit stop.
+            if !owning.isEmpty, owning.contains(event.tid) { continue }
+            if event.flags.contains(.noReturn), event.number == Int(SyscallNumber.exit_group) { continue }  // the tracer logs it
+            if event.flags.contains(.noEntry), Recorder.isNewTaskReturn(event) { continue }  // ptrace never logs these
+            kept.append(event)
+        }
+        absorb(kept, into: process)
+    }
+
+    static func isNewTaskReturn(_ event: SyscallEvent) -> Bool {
+        let creators: Set<Int32> = [SyscallNumber.clone, SyscallNumber.clone3, SyscallNumber.fork, SyscallNumber.vfork]
+        return creators.contains(Int32(event.number)) && event.result == 0
+    }
+
+    func absorb(_ events: [SyscallEvent], into process: TracedProcess) {
+        let problems: SyscallEvent.Flags = [.copyFailed, .truncated, .dropsBefore, .needsTracer, .unsupported, .undescribed]
+        var bytes = 0
+        for event in events {
+            if event.number == Int(SyscallNumber.set_tid_address), let t = threads[event.tid] {
+                t.clearChildTid = event.args[0] == 0 ? nil : event.args[0]
+            }
+            if process.current != nil, !event.flags.isDisjoint(with: problems) {
+                markUnverifiable(process, "the BPF logger could not log \(SyscallTable.name(event.number)) completely "
+                                 + "\(event.flags.intersection(problems)): replay may diverge")
+            }
+            bytes += 112 + event.regions.reduce(0) { $0 + $1.bytes.count }
+        }
+        // Kept as they came: turned into log events only when a capture needs the log.
+        guard let window = process.current, !events.isEmpty else { return }
+        window.kernelBatches.append(KernelBatch(position: window.log.count, time: now(window), events: events))
+        window.logBytes += bytes
+    }
+
+    /// The events of the window start's own injected calls (and of a shadow it cloned) are not
+    /// the program's: drop them, and stop logging the shadow.
+    func discardInjectedEvents(_ process: TracedProcess, shadow: Int32?) {
+        guard let fast, process.fastPath else { return }
+        if (try? fast.logger.sync()) == nil { markUnverifiable(process, "the BPF logger could not be drained at a window start") }
+        _ = fast.inbox.take(process.pid)
+        if let shadow {
+            try? fast.logger.forget(tgid: shadow)
+            _ = fast.inbox.take(shadow)
+        }
+    }
+
+    /// The window's log misses something: the bundle cannot be verified.
+    func markUnverifiable(_ process: TracedProcess, _ reason: String) {
+        warn(process, reason)
+        if let window = process.current, !window.unverifiable.contains(reason) { window.unverifiable.append(reason) }
+    }
+
+    /// Lost events the flags of no event report (the ring was full, a program run was skipped).
+    func loggerLosses() -> [String] {
+        guard let fast else { return [] }
+        guard let c = try? fast.logger.counters() else { return ["the BPF logger's counters could not be read"] }
+        var reasons: [String] = []
+        if c.ringDrops > 0 { reasons.append("the BPF ring buffer overflowed (\(c.ringDrops) events lost)") }
+        if c.missedRuns > 0 { reasons.append("the kernel skipped \(c.missedRuns) runs of the BPF logger's programs") }
+        return reasons
+    }
+
+    /// Installs the stop filter into `thread`'s process with an injected seccomp() call, at its
+    /// exec window start. When that fails the process is recorded on the ptrace path.
+    func installStopFilter(_ process: TracedProcess, _ thread: TracedThread) throws {
+        guard let fast, process.fastPath, !process.hasStopFilter else { return }
+        let memory = try process.memoryAccess()
+        if process.syscallInstruction == nil {
+            process.syscallInstruction = try VDSOPatcher.patch(pid: process.pid, memory: memory, maps: try ProcFS.maps(process.pid))
+        }
+        guard let syscallInstruction = process.syscallInstruction else { return fallBackToPtrace(process, "no syscall instruction") }
+        let caller = try RemoteCaller(Tracee(thread.tid), syscallInstruction: syscallInstruction, atEntryStop: false)
+        let size = (16 + fast.filter.count + 4095) & ~4095
+        let page = try caller.call(SyscallNumber.mmap, [0, UInt64(size), 3, 0x22, UInt64(bitPattern: -1), 0])
+        var installed: Int64 = -Int64(ENOMEM)
+        if page > 0 {
+            let base = UInt64(page)
+            // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
+            var fprog = [UInt8](repeating: 0, count: 16)
+            let count = UInt16(fast.filter.count / 8)
+            fprog[0] = UInt8(count & 0xff)
+            fprog[1] = UInt8(count >> 8)
+            withUnsafeBytes(of: (base + 16).littleEndian) { fprog.replaceSubrange(8..<16, with: $0) }
+            do {
+                try memory.write(base, fprog + fast.filter)
+                installed = try caller.call(SyscallNumber.seccomp, [1, 0, base])  // SECCOMP_SET_MODE_FILTER
+            } catch {
+                installed = -Int64(EIO)
+            }
+            try caller.call(SyscallNumber.munmap, [base, UInt64(size)])
+        }
+        try caller.finish(reissue: false)
+        if installed == 0 {
+            process.hasStopFilter = true
+        } else {
+            fallBackToPtrace(process, "seccomp() of the stop filter failed (errno \(-installed))")
+        }
+    }
+
+    func fallBackToPtrace(_ process: TracedProcess, _ why: String) {
+        logger.warning("process \(process.pid): \(why); it is recorded with the ptrace path")
+        process.fastPath = false
+        try? fast?.logger.forget(tgid: process.pid)
+        _ = fast?.inbox.take(process.pid)
+    }
+}
+
+/// Events of the BPF logger that go at `position` of a window's log, all timed at `time`.
+struct KernelBatch {
+    let position: Int
+    let time: UInt64
+    let events: [SyscallEvent]
+
+    /// The log events the tracer would have written: an entry, and an exit unless the thread
+    /// never returned. Only input strings are missing (BPF does not read them).
+    func logEvents() -> [LogEvent] {
+        var out: [LogEvent] = []
+        out.reserveCapacity(events.count * 2)
+        for e in events {
+            let number = Int32(e.number)
+            out.append(.syscallEntry(tid: e.tid, time: time, number: number, args: e.args, strings: []))
+            guard let result = e.result else { continue }
+            let writes = e.regions.filter { !$0.bytes.isEmpty }.map { MemoryWrite(address: $0.address, bytes: $0.bytes) }
+            out.append(.syscallExit(tid: e.tid, time: time, number: number, result: result, writes: writes))
+        }
+        return out
+    }
+}
+
+extension Window {
+    /// The log with the kernel's batches in place.
+    func fullLog() -> [LogEvent] {
+        guard !kernelBatches.isEmpty else { return log }
+        var out: [LogEvent] = []
+        var next = 0
+        for batch in kernelBatches {
+            out += log[next..<batch.position]
+            out += batch.logEvents()
+            next = batch.position
+        }
+        out += log[next...]
+        return out
+    }
+}

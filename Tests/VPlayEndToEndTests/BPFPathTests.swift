@@ -1,0 +1,109 @@
+// The BPF recording path (`record --path bpf`): the kernel's BPF logger writes the syscall log,
+// ptrace stops only for events, signals and the calls the seccomp stop filter sends to the
+// tracer. Each example must end as natively, give a verified bundle that replays, and say so.
+
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension EndToEndTests {
+    /// runScenario on the BPF path; the manifest and the text report must name the path.
+    @discardableResult
+    private func bpfScenario(
+        _ example: String, in ws: Workspace, arguments: [String] = [], inputs: [String] = [],
+        status: Int32, ending: Ending, options: [String] = [], window: Double = 2, nativeRun: Bool = true,
+        bundleOwnerPID: ((ProcessResult) -> pid_t?)? = nil
+    ) throws -> ScenarioOutcome {
+        let outcome = try runScenario(example, in: ws, arguments: arguments, inputs: inputs, status: status,
+                                      ending: ending, options: ["--path", "bpf"] + options, window: window,
+                                      nativeRun: nativeRun, bundleOwnerPID: bundleOwnerPID, beforeReplay: { rec, bundle in
+            #expect(!rec.stderr.contains("cannot be used"), "the BPF path must load here (root, BTF):\n\(rec.stderr)")
+            let text = try VPlay.run(["inspect", bundle])
+            #expect(text.stdout.contains("recorded  on the bpf path"), "inspect must name the path:\n\(text.stdout)")
+        })
+        for manifest in outcome.manifests {
+            #expect(manifest["recording.path"]?.string == "bpf", "recording.path: \(manifest.brief)")
+        }
+        return outcome
+    }
+
+    @Test("bpf path: file input, a crash address from read() data")
+    func bpfFileInput() throws {
+        let ws = try Workspace("bpf_file_input")
+        defer { ws.remove() }
+        let input = try ws.write("input.txt", "hello world, logged by the kernel\n")
+        try bpfScenario("file_input", in: ws, arguments: [input], inputs: [input], status: 128 + SIGSEGV, ending: .signal(SIGSEGV))
+    }
+
+    @Test("bpf path: a crash three calls deep")
+    func bpfNestedCalls() throws {
+        let ws = try Workspace("bpf_nested_calls")
+        defer { ws.remove() }
+        let input = try ws.write("input.txt", "record 17: the checksum of this line decides where it crashes\n")
+        try bpfScenario("nested_calls", in: ws, arguments: [input], inputs: [input], status: 128 + SIGSEGV, ending: .signal(SIGSEGV))
+    }
+
+    @Test("bpf path: mmap of a file stops the tracer, which logs the file's contents")
+    func bpfMmapFile() throws {
+        let ws = try Workspace("bpf_mmap_file")
+        defer { ws.remove() }
+        let input = try ws.write("mapped.txt", String(repeating: "mapped file content; ", count: 500))
+        try bpfScenario("mmap_file", in: ws, arguments: [input], inputs: [input], status: 128 + SIGSEGV, ending: .signal(SIGSEGV))
+    }
+
+    @Test("bpf path: fork + pipe, the child's bundle replays alone, the parent exits 0")
+    func bpfForkPipe() throws {
+        let ws = try Workspace("bpf_fork_pipe")
+        defer { ws.remove() }
+        let outcome = try bpfScenario("fork_pipe", in: ws, status: 0, ending: .signal(SIGSEGV),
+                                      bundleOwnerPID: { childPID(in: $0.stdout) })
+        #expect(outcome.record.stdout.contains("killed by signal 11"), "\(outcome.record)")
+    }
+
+    @Test("bpf path: a worker thread crashes while main waits in pthread_join")
+    func bpfThreads() throws {
+        let ws = try Workspace("bpf_threads")
+        defer { ws.remove() }
+        let input = try ws.write("input.txt", "bytes for the worker thread\n")
+        try bpfScenario("threads", in: ws, arguments: [input], inputs: [input], status: 128 + SIGSEGV, ending: .signal(SIGSEGV))
+    }
+
+    @Test("bpf path: exit code 3 with --on-exit-code 3")
+    func bpfExitCode() throws {
+        let ws = try Workspace("bpf_exit_code")
+        defer { ws.remove() }
+        let input = try ws.write("code.txt", "3\n")
+        try bpfScenario("exit_code", in: ws, arguments: [input], inputs: [input], status: 3, ending: .exitCode(3),
+                        options: ["--on-exit-code", "3"])
+    }
+
+    @Test("bpf path: SIGALRM lands in a syscall-free loop (placed by registers and a fingerprint)")
+    func bpfItimerSignal() throws {
+        let ws = try Workspace("bpf_itimer")
+        defer { ws.remove() }
+        try bpfScenario("itimer_signal", in: ws, status: 128 + SIGSEGV, ending: .signal(SIGSEGV))
+    }
+
+    @Test("bpf path: windows rotate at interrupts while the process makes no syscalls")
+    func bpfRotation() throws {
+        let ws = try Workspace("bpf_cpu_bound")
+        defer { ws.remove() }
+        let outcome = try bpfScenario("cpu_bound", in: ws, arguments: ["3"], status: 128 + SIGSEGV, ending: .signal(SIGSEGV),
+                                      options: ["--window", "1"], window: 1, nativeRun: false)
+        let m = try #require(outcome.manifests.first)
+        #expect(m["window.startReason"]?.string == "rotation", "the bundle's window must start at a rotation: \(m.brief)")
+    }
+
+    @Test("the default path is ptrace, and the manifest says so")
+    func defaultPathIsPtrace() throws {
+        let ws = try Workspace("ptrace_default")
+        defer { ws.remove() }
+        let input = try ws.write("input.txt", "recorded the old way\n")
+        let outcome = try runScenario("file_input", in: ws, arguments: [input], inputs: [input],
+                                      status: 128 + SIGSEGV, ending: .signal(SIGSEGV))
+        #expect(outcome.manifests.first?["recording.path"]?.string == "ptrace", "\(outcome.manifests.map(\.brief))")
+    }
+}
