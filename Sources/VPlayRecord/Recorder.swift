@@ -168,6 +168,7 @@ public final class Recorder {
             return
         }
         thread.running = false
+        thread.groupStopped = false
         if !status.isTerminal, let process = processes[thread.pid] { absorbEvents(process) }
         let tracee = Tracee(tid)
         switch status {
@@ -204,6 +205,7 @@ public final class Recorder {
                 // stopped until SIGCONT. PTRACE_LISTEN keeps it so, and reports the SIGCONT.
                 try tracee.listen()
                 thread.running = true
+                thread.groupStopped = true
             } else {
                 try rotateIfRequested(thread)
                 try resume(thread)
@@ -315,7 +317,8 @@ public final class Recorder {
     }
 
     func userModeThread(_ process: TracedProcess) -> TracedThread? {
-        process.threads.lazy.compactMap { self.threads[$0] }.first { $0.running && $0.currentSyscall == nil && !$0.isNew }
+        process.threads.lazy.compactMap { self.threads[$0] }
+            .first { $0.running && $0.currentSyscall == nil && !$0.isNew && !$0.groupStopped }
     }
 
     /// Interrupts one user-mode thread of each process whose window is overdue.

@@ -25,6 +25,9 @@ final class TracedThread {
     var isNew: Bool
     /// Where the kernel clears the tid when the thread exits (nil: not known).
     var clearChildTid: UInt64?
+    /// In a group stop (held with PTRACE_LISTEN until SIGCONT): not a thread to start a
+    /// window from, since it is inside the kernel's signal handling.
+    var groupStopped = false
 
     init(tid: Int32, pid: Int32, isNew: Bool) {
         self.tid = tid

@@ -220,12 +220,12 @@ public final class Replayer {
                 // A stop, a continue or an ignored signal runs no code of the process, and a
                 // call it interrupted restarts as without a handler; delivering it would stop
                 // the replay itself.
+                // The thread is at a stop the log describes: the interrupted call's exit, or the
+                // window start (a thread taken at this signal's delivery stop).
                 let t = try thread(tid)
                 t.asyncPoint = nil
-                if t.atExitStop {
-                    let regs = try t.tracee.registers()
-                    if RestartErrno.isInterrupted(regs) { try t.tracee.setRegisters(RestartErrno.restarted(regs)) }
-                }
+                let regs = try t.tracee.registers()
+                if RestartErrno.isInterrupted(regs) { try t.tracee.setRegisters(RestartErrno.restarted(regs)) }
             } else {
                 try inject(try thread(tid), signal: signal, siginfo: info, registers: regs)
             }
