@@ -73,6 +73,25 @@ public enum ProcFS {
         status[key].flatMap { UInt64($0, radix: 16) } ?? 0
     }
 
+    public enum SignalDisposition { case caught, ignored, byDefault }
+
+    /// How process `pid` handles standard signal `signal` now (SigCgt and SigIgn of its status);
+    /// nil for a real-time signal or when the status cannot be read.
+    public static func disposition(of signal: Int32, in pid: Int32) -> SignalDisposition? {
+        guard signal > 0, signal < 32, let s = try? status("/proc/\(pid)/status") else { return nil }
+        let bit: UInt64 = 1 << UInt64(signal - 1)
+        if hexField(s, "SigCgt") & bit != 0 { return .caught }
+        return hexField(s, "SigIgn") & bit != 0 ? .ignored : .byDefault
+    }
+
+    /// Alive and not a zombie (a finished child stays one until its parent reaps it).
+    public static func isRunning(_ pid: Int32) -> Bool {
+        guard kill(pid, 0) == 0, let stat = try? readText("/proc/\(pid)/stat"),
+              let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(after: close)...].split(separator: " ").first
+        return state != "Z" && state != "X"
+    }
+
     /// VmRSS in bytes, 0 when unknown.
     /// Seconds since the epoch at which the process started: /proc/PID/stat field 22 (clock
     /// ticks after boot) plus the boot time from /proc/stat.

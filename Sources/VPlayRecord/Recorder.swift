@@ -477,11 +477,7 @@ public final class Recorder {
 
     /// Whether `signal` ends the process: its default action terminates and it is not caught.
     static func killsByDefault(_ signal: Int32, pid: Int32) -> Bool {
-        let notFatal: Set<Int32> = [SIGCHLD, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGWINCH]
-        guard !notFatal.contains(signal), signal < 32,
-              let s = try? ProcFS.status("/proc/\(pid)/status") else { return false }
-        let bit: UInt64 = 1 << UInt64(signal - 1)
-        return ProcFS.hexField(s, "SigCgt") & bit == 0 && ProcFS.hexField(s, "SigIgn") & bit == 0
+        !SignalDefaults.nonTerminating.contains(signal) && ProcFS.disposition(of: signal, in: pid) == .byDefault
     }
 
     /// rdtsc/rdtscp fault under PR_TSC_SIGSEGV: answer it with the real counter and skip the instruction.

@@ -634,11 +634,11 @@ public final class Replayer {
     /// stop, continue or be ignored and it is not caught, or it is ignored.
     func changesNothing(_ signal: Int32) -> Bool {
         if signal == SIGSTOP { return true }
-        guard signal < 32, let status = try? ProcFS.status("/proc/\(pid)/status") else { return false }
-        let bit: UInt64 = 1 << UInt64(signal - 1)
-        if ProcFS.hexField(status, "SigIgn") & bit != 0 { return true }
-        let stopsContinuesOrIgnored: Set<Int32> = [SIGTSTP, SIGTTIN, SIGTTOU, SIGCONT, SIGCHLD, SIGURG, SIGWINCH]
-        return stopsContinuesOrIgnored.contains(signal) && ProcFS.hexField(status, "SigCgt") & bit == 0
+        switch ProcFS.disposition(of: signal, in: pid) {
+        case .ignored: return true
+        case .byDefault: return SignalDefaults.nonTerminating.contains(signal)
+        case .caught, nil: return false
+        }
     }
 
     /// The same point of execution: the same general-purpose registers, except rcx and r11 at

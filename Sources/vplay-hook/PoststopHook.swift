@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import VPlayKernel
 import VPlayOCI
 
 /// poststop: wait (bounded) for the container's monitor to finish writing, report, clean up.
@@ -17,8 +18,9 @@ enum PoststopHook {
         if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
            let monitor = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
             let deadline = Date().addingTimeInterval(monitorTimeout)
-            while isRunning(monitor) && Date() < deadline { usleep(20_000) }
-            if isRunning(monitor) {
+            // A finished monitor is a zombie until runc, its subreaper, reaps it after this hook.
+            while ProcFS.isRunning(monitor) && Date() < deadline { usleep(20_000) }
+            if ProcFS.isRunning(monitor) {
                 log.warning("container \(state.id): monitor \(monitor) still running after \(Int(monitorTimeout)) s; leaving it")
             }
         }
@@ -31,15 +33,5 @@ enum PoststopHook {
         }
         try? FileManager.default.removeItem(atPath: list)
         try? FileManager.default.removeItem(atPath: pidFile)
-    }
-
-    /// Alive and not a zombie. The monitor is reparented to runc (a child subreaper), which
-    /// does not reap while it waits for this hook: a finished monitor stays a zombie until then.
-    static func isRunning(_ pid: Int32) -> Bool {
-        guard kill(pid, 0) == 0 else { return false }
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
-        let state = stat[stat.index(after: close)...].split(separator: " ").first
-        return state != "Z" && state != "X"
     }
 }

@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+import VPlayTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -210,10 +211,8 @@ func replayEvery(_ bundles: [String], in ws: Workspace, expectedCount: Int, reco
 }
 
 func isAlive(_ pid: pid_t) -> Bool {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-          let close = stat.lastIndex(of: ")") else { return false }
-    let state = stat[stat.index(after: close)...].split(separator: " ").first
-    return state != "Z" && state != "X"
+    guard let stat = ProcStat.read(pid) else { return false }
+    return stat.state != "Z" && stat.state != "X"
 }
 
 func tracerPID(_ pid: pid_t) -> Int? {
