@@ -1,8 +1,9 @@
 // long_run: syscall-heavy work for SECONDS seconds (default 20), then a crash.
 //
 // Usage: long_run [SECONDS]
-// Each iteration calls getppid, writes one byte to /dev/null and reads the
-// monotonic clock. The number of iterations depends on the clock values seen,
+// Each iteration computes for some tens of microseconds, calls getppid, writes one byte
+// to /dev/null and reads the monotonic clock (about 40k calls per second natively: a
+// window's log is bounded by time, not by the recorder's cap on calls per window). The number of iterations depends on the clock values seen,
 // and the crash address depends on that number. Used to check that a recording
 // keeps only the last one or two windows of log, not the whole run.
 #include <fcntl.h>
@@ -24,6 +25,8 @@ int main(int argc, char **argv) {
     unsigned long iterations = 0;
     unsigned long ppid_sum = 0;
     for (;;) {
+        for (volatile int k = 0; k < 200000; k = k + 1) {
+        }
         ppid_sum += (unsigned long)getppid();
         if (write(devnull, "x", 1) != 1) return 2;
         clock_gettime(CLOCK_MONOTONIC, &now);

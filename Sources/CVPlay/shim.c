@@ -256,6 +256,19 @@ int vp_limit_stack(pid_t pid, unsigned long long bytes) {
 
 static void vp_ignore_alarm(int sig) { (void)sig; }
 
+int vp_prepare_wakeup(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = vp_ignore_alarm;
+    return sigaction(SIGALRM, &sa, NULL) == -1 ? -errno : 0;
+}
+
+int vp_wake_thread(pid_t tid) {
+    return syscall(SYS_tgkill, getpid(), tid, SIGALRM) == -1 ? -errno : 0;
+}
+
+pid_t vp_gettid(void) { return (pid_t)syscall(SYS_gettid); }
+
 int vp_interrupt_after(int ms) {
     static __thread timer_t timer;
     static __thread int created = 0;

@@ -36,19 +36,22 @@ public struct SyscallEvent: Sendable, Equatable {
         }
     }
 
-    /// A region the kernel wrote: `length` bytes at `address`, of which `bytes` were copied.
+    /// A region the kernel wrote: `length` bytes at `address`, of which `bytes` were copied;
+    /// or (`isInputString`) a string the call read, for the report, cut at VP_STRING_CAP.
     public struct Region: Sendable, Equatable {
         public let address: UInt64
         public let length: Int
         public let bytes: [UInt8]
         /// 0, or the negative errno of the failed copy (bytes is then empty).
         public let copyError: Int32
+        public let isInputString: Bool
 
-        public init(address: UInt64, length: Int, bytes: [UInt8], copyError: Int32) {
+        public init(address: UInt64, length: Int, bytes: [UInt8], copyError: Int32, isInputString: Bool = false) {
             self.address = address
             self.length = length
             self.bytes = bytes
             self.copyError = copyError
+            self.isInputString = isInputString
         }
     }
 
@@ -63,6 +66,16 @@ public struct SyscallEvent: Sendable, Equatable {
     public let flags: Flags
     /// With dropsBefore: how many events this CPU lost before this one.
     public let lostBefore: UInt32
+
+    /// The regions the kernel wrote (not the input strings).
+    public var written: [Region] { regions.filter { !$0.isInputString } }
+
+    /// The input string at args[index] as the call read it ("" for a null pointer or a failed copy).
+    public func inputString(arg index: Int) -> String {
+        guard index < args.count, args[index] != 0,
+              let region = regions.first(where: { $0.isInputString && $0.address == args[index] }) else { return "" }
+        return String(decoding: region.bytes, as: UTF8.self)
+    }
 }
 
 enum EventDecoding {
@@ -88,7 +101,7 @@ enum EventDecoding {
         let count = Int(event.nregions)
         let regionSize = MemoryLayout<vp_region>.size
         let dataStart = headerSize + count * regionSize
-        guard count <= Int(VP_MAX_OUTS), record.count >= dataStart + Int(event.data_len) else {
+        guard count <= Int(VP_MAX_REGIONS), record.count >= dataStart + Int(event.data_len) else {
             throw Failure.short(size: record.count, needed: dataStart + Int(event.data_len))
         }
         let data = UnsafeRawBufferPointer(rebasing: record[dataStart ..< dataStart + Int(event.data_len)])
@@ -100,7 +113,8 @@ enum EventDecoding {
                 throw Failure.badRegion(index: index, offset: region.data_offset, copied: region.copied, dataLength: event.data_len)
             }
             let bytes = Array(data[Int(region.data_offset) ..< Int(end)])
-            regions.append(.init(address: region.addr, length: Int(region.len), bytes: bytes, copyError: region.err))
+            regions.append(.init(address: region.addr, length: Int(region.len), bytes: bytes, copyError: Int32(region.err),
+                                 isInputString: region.kind == VP_REGION_STRING))
         }
         let flags = SyscallEvent.Flags(rawValue: event.flags)
         let args = withUnsafeBytes(of: event.args) { Array($0.bindMemory(to: UInt64.self)) }

@@ -11,6 +11,9 @@ import VPlaySyscalls
 public enum SyscallLoggerError: Error, CustomStringConvertible, Equatable {
     /// The kernel has no BTF, which CO-RE programs need.
     case noBTF(path: String)
+    /// The recorder runs in a PID namespace of its own: the programs see the host's pids, which
+    /// it cannot name.
+    case foreignPIDNamespace(inode: UInt64)
     /// bpf() refused (EPERM/EACCES): not root, or bpf is blocked here.
     case refused(step: String, errno: Int32, log: String)
     /// Loading, verifying or attaching failed for another reason.
@@ -28,6 +31,8 @@ public enum SyscallLoggerError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .noBTF(let path):
             return "the kernel has no BTF (\(path) is missing): the BPF logger needs CONFIG_DEBUG_INFO_BTF; record with the ptrace path instead"
+        case .foreignPIDNamespace(let inode):
+            return "the recorder is in a PID namespace of its own (pid:[\(inode)]), and the BPF programs log the host's pids: record from the host's PID namespace, or with the ptrace path"
         case .refused(let step, let errno, let log):
             return "bpf() refused while \(step) (\(errnoName(errno))): run as root (or with CAP_BPF and CAP_PERFMON), "
                 + "outside a seccomp profile or lockdown that blocks bpf; or record with the ptrace path" + logSuffix(log)
@@ -62,6 +67,8 @@ public struct SyscallLoggerCounters: Sendable, Equatable {
 
 public final class SyscallLogger: @unchecked Sendable {
     public static let btfPath = "/sys/kernel/btf/vmlinux"
+    /// The initial PID namespace's inode (PROC_PID_INIT_INO).
+    static let initialPIDNamespace: UInt64 = 0xEFFF_FFFC
 
     private let handle: OpaquePointer
     private let lock = NSCondition()
@@ -83,6 +90,10 @@ public final class SyscallLogger: @unchecked Sendable {
     /// logged until a tgid is recorded.
     public init() throws {
         guard access(Self.btfPath, R_OK) == 0 else { throw SyscallLoggerError.noBTF(path: Self.btfPath) }
+        var ns = stat()
+        if stat("/proc/self/ns/pid", &ns) == 0, UInt64(ns.st_ino) != Self.initialPIDNamespace {
+            throw SyscallLoggerError.foreignPIDNamespace(inode: UInt64(ns.st_ino))
+        }
         guard let object = Data(base64Encoded: bpfObjectBase64), !object.isEmpty else {
             throw SyscallLoggerError.badObject("the base64 text does not decode")
         }
@@ -121,6 +132,7 @@ public final class SyscallLogger: @unchecked Sendable {
         for (number, rule) in SyscallTable.kernelWriteRules() where number < Int(VP_MAX_SYSCALLS) {
             // A rule vp_rule cannot hold stays zero: the BPF side marks its events undescribed.
             guard var encoded = RuleEncoding.encode(rule) else { continue }
+            encoded.strings = SyscallTable.inputStringArgs(number).reduce(0) { $0 | (1 << UInt32($1)) }
             let rc = vp_bpf_set_rule(handle, UInt32(number), &encoded)
             guard rc == 0 else { throw SyscallLoggerError.mapUpdate(map: "rules", key: UInt32(number), errno: -rc) }
         }

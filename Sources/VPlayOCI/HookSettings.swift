@@ -10,6 +10,7 @@
 //   io.vplay.trial       "0"/"false": no trial replay at a crash (the bundle keeps every
 //                        resident page, unverified); default on
 //   io.vplay.trial-time-limit  seconds the trial replay may take (default 30, > 0)
+//   io.vplay.path        how syscalls are logged: "bpf" (default) or "ptrace"
 //
 // Annotations in the state (what the runtime passes on stdin) override those in config.json.
 
@@ -24,8 +25,12 @@ public struct HookSettings: Equatable, Sendable {
         public static let strict = "io.vplay.strict"
         public static let trial = "io.vplay.trial"
         public static let trialTimeLimit = "io.vplay.trial-time-limit"
-        public static let all = [record, window, output, exitCodes, strict, trial, trialTimeLimit]
+        public static let path = "io.vplay.path"
+        public static let all = [record, window, output, exitCodes, strict, trial, trialTimeLimit, path]
     }
+
+    /// The recording paths `io.vplay.path` may name (the recorder's RecordingPath).
+    public static let recordingPaths = ["bpf", "ptrace"]
 
     public static let defaultWindow: Double = 2
     /// Name of the default output directory inside the OCI bundle directory.
@@ -40,6 +45,8 @@ public struct HookSettings: Equatable, Sendable {
     /// Run a trial replay at a crash (the partial checkpoint), for at most this many seconds.
     public var trialReplay = true
     public var trialTimeLimit: Double = 30
+    /// `io.vplay.path`; nil: the recorder's default.
+    public var recordingPath: String?
     /// Every annotation of the container (config.json's, overridden by the state's).
     public var annotations: [String: String]
 
@@ -90,6 +97,7 @@ public struct HookSettings: Equatable, Sendable {
         if let raw = annotations[Key.trial] { settings.trialReplay = try parseBool(raw, key: Key.trial) }
         if let raw = annotations[Key.trialTimeLimit] { settings.trialTimeLimit = try parseSeconds(raw, key: Key.trialTimeLimit) }
         if let raw = annotations[Key.exitCodes] { settings.exitCodes = try parseExitCodes(raw) }
+        if let raw = annotations[Key.path] { settings.recordingPath = try parseRecordingPath(raw) }
         if let raw = annotations[Key.output] {
             let trimmed = raw.trimmingCharacters(in: .whitespaces)
             guard !trimmed.isEmpty else {
@@ -140,6 +148,14 @@ public struct HookSettings: Equatable, Sendable {
             throw OCIError.invalidAnnotation(key: key, value: raw, reason: "must be greater than 0")
         }
         return seconds
+    }
+
+    static func parseRecordingPath(_ raw: String) throws -> String {
+        let path = raw.trimmingCharacters(in: .whitespaces).lowercased()
+        guard recordingPaths.contains(path) else {
+            throw OCIError.invalidAnnotation(key: Key.path, value: raw, reason: "expected \(recordingPaths.joined(separator: " or "))")
+        }
+        return path
     }
 
     static func parseExitCodes(_ raw: String) throws -> [Int32] {

@@ -5,6 +5,7 @@
 import Foundation
 import Glibc
 import Logging
+import CVPlay
 import VPlayBPF
 import VPlayBundle
 import VPlayKernel
@@ -15,10 +16,24 @@ final class EventInbox: @unchecked Sendable {
     private let lock = NSLock()
     private var byProcess: [Int32: [SyscallEvent]] = [:]
 
-    func add(_ events: [SyscallEvent]) {
+    /// Adds events; returns whether some process now has at least `limit` events waiting.
+    @discardableResult
+    func add(_ events: [SyscallEvent], limit: Int = .max) -> Bool {
         lock.lock()
         defer { lock.unlock() }
-        for e in events { byProcess[e.tgid, default: []].append(e) }
+        var touched: Set<Int32> = []
+        for e in events {
+            byProcess[e.tgid, default: []].append(e)
+            touched.insert(e.tgid)
+        }
+        return touched.contains { (byProcess[$0]?.count ?? 0) >= limit }
+    }
+
+    /// How many events of `tgid` wait.
+    func pending(_ tgid: Int32) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return byProcess[tgid]?.count ?? 0
     }
 
     /// Every event of `tgid` delivered so far, in sequence order.
@@ -41,14 +56,20 @@ final class FastPath {
     let filter: [UInt8]
 
     /// Loads the logger and builds the filter; throws when BPF cannot be used here. The drain
-    /// runs on another CPU than `programCPU` when there is one.
-    init(programCPU: Int32?) throws {
+    /// runs on another CPU than `programCPU` when there is one. When a process has
+    /// `rotationEvents` events waiting, the drain interrupts the tracer (the calling thread,
+    /// blocked in waitpid) so that a window starts: a window's log stays short enough to replay.
+    init(programCPU: Int32?, rotationEvents: Int) throws {
         filter = try StopFilter.build()
         logger = try SyscallLogger()
         let inbox = self.inbox
         let cpus = Int32(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         let drainCPU = programCPU.flatMap { cpus > 1 ? ($0 + 1) % cpus : nil }
-        logger.startDraining(cpu: drainCPU) { inbox.add($0) }
+        let tracer = vp_gettid()
+        _ = vp_prepare_wakeup()
+        logger.startDraining(cpu: drainCPU) { events in
+            if inbox.add(events, limit: rotationEvents) { _ = vp_wake_thread(tracer) }
+        }
     }
 
     deinit { logger.close() }
@@ -64,7 +85,7 @@ extension Recorder {
     static func loadFastPath(_ options: RecordOptions, logger: Logger) -> FastPath? {
         guard options.path == .bpf else { return nil }
         do {
-            return try FastPath(programCPU: options.cpu)
+            return try FastPath(programCPU: options.cpu, rotationEvents: options.logCapSyscalls)
         } catch {
             // One line: libbpf's own log (the verifier's, several lines) only when it explains a failure.
             let why: String
@@ -122,12 +143,13 @@ extension Recorder {
                 markUnverifiable(process, "the BPF logger could not log \(SyscallTable.name(event.number)) completely "
                                  + "\(event.flags.intersection(problems)): replay may diverge")
             }
-            bytes += 112 + event.regions.reduce(0) { $0 + $1.bytes.count }
+            bytes += 96 + event.regions.reduce(0) { $0 + $1.bytes.count }
         }
         // Kept as they came: turned into log events only when a capture needs the log.
         guard let window = process.current, !events.isEmpty else { return }
         window.kernelBatches.append(KernelBatch(position: window.log.count, time: now(window), events: events))
         window.logBytes += bytes
+        window.syscalls += events.count
     }
 
     /// The events of the window start's own injected calls (and of a shadow it cloned) are not
@@ -210,15 +232,16 @@ struct KernelBatch {
     let events: [SyscallEvent]
 
     /// The log events the tracer would have written: an entry, and an exit unless the thread
-    /// never returned. Only input strings are missing (BPF does not read them).
+    /// never returned. Input strings are cut at VP_STRING_CAP bytes (the tracer's at 4096).
     func logEvents() -> [LogEvent] {
         var out: [LogEvent] = []
         out.reserveCapacity(events.count * 2)
         for e in events {
             let number = Int32(e.number)
-            out.append(.syscallEntry(tid: e.tid, time: time, number: number, args: e.args, strings: []))
+            let strings = SyscallTable.inputStringArgs(e.number).filter { $0 < 6 }.map { e.inputString(arg: $0) }
+            out.append(.syscallEntry(tid: e.tid, time: time, number: number, args: e.args, strings: strings))
             guard let result = e.result else { continue }
-            let writes = e.regions.filter { !$0.bytes.isEmpty }.map { MemoryWrite(address: $0.address, bytes: $0.bytes) }
+            let writes = e.written.filter { !$0.bytes.isEmpty }.map { MemoryWrite(address: $0.address, bytes: $0.bytes) }
             out.append(.syscallExit(tid: e.tid, time: time, number: number, result: result, writes: writes))
         }
         return out

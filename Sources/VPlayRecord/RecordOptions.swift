@@ -12,6 +12,10 @@ public struct RecordOptions: Sendable {
     public var cpu: Int32? = 0
     /// A window is rotated early when its log grows past this many bytes.
     public var logCapBytes: Int = 64 << 20
+    /// A window is rotated early when it logs this many calls: replay costs a tracer round
+    /// trip per call (tens of µs), so two windows of this many replay in seconds. On the BPF
+    /// path a program can make millions of calls per second.
+    public var logCapSyscalls: Int = 100_000
     /// Make rdtsc/rdtscp trap so their values are logged (PR_SET_TSC). Costs about half of the
     /// per-syscall overhead in VMs, where every context switch then rewrites CR4.
     public var trapTimestampCounter = true
@@ -25,7 +29,7 @@ public struct RecordOptions: Sendable {
     /// Container id, bundle path and annotations copied into the manifest.
     public var container: [String: String]?
     /// How syscalls are logged: `.bpf` falls back to `.ptrace` (one warning) when BPF cannot be used.
-    public var path: RecordingPath = .ptrace
+    public var path: RecordingPath = .default
 
     public init(command: [String]) {
         self.command = command
@@ -38,6 +42,12 @@ public enum RecordingPath: String, Sendable, CaseIterable {
     case ptrace
     /// The BPF syscall logger; ptrace stops only for events, signals and calls the logger cannot complete.
     case bpf
+
+    /// `bpf`, unless the environment's `VPLAY_RECORDING_PATH` names another path (CI runs every
+    /// test on both paths this way).
+    public static var `default`: RecordingPath {
+        ProcessInfo.processInfo.environment["VPLAY_RECORDING_PATH"].flatMap(RecordingPath.init(rawValue:)) ?? .bpf
+    }
 }
 
 /// A bundle the recorder wrote.

@@ -91,6 +91,17 @@ public final class Recorder {
         let process = TracedProcess(pid: pid, program: ProcFS.executable(pid), argv: ProcFS.commandLine(pid))
         process.awaitingExecWindow = true
         processes[pid] = process
+        // Logged from its next exec on, where the first window starts and the stop filter goes in.
+        fast = Recorder.loadFastPath(options, logger: logger)
+        if let fast {
+            do {
+                try fast.logger.record(tgid: pid)
+                process.fastPath = true
+            } catch {
+                logger.warning("the BPF path cannot record process \(pid), recording with the ptrace path: \(error)")
+                self.fast = nil
+            }
+        }
         // Threads may appear while we seize: list again until every one is ours.
         var seized: Set<Int32> = []
         for _ in 0..<50 {
@@ -98,7 +109,7 @@ public final class Recorder {
             if tids.isEmpty { break }
             for tid in tids.sorted() {
                 do {
-                    try Tracee.seize(tid, options: Recorder.traceOptions)
+                    try Tracee.seize(tid, options: ptraceOptions)
                 } catch let e as KernelError where e.errno == ESRCH {
                     continue  // it exited meanwhile
                 }
@@ -272,6 +283,7 @@ public final class Recorder {
                                           args: regs.syscallArgs, strings: strings)
         thread.lastEntry = entry
         append(entry, to: process)
+        window.syscalls += 1
         try resume(thread)
     }
 
@@ -294,10 +306,8 @@ public final class Recorder {
             let r = waitpid(-1, &status, 0x40000000)  // __WALL
             if r > 0 { return .stop(r, WaitStatus(raw: status)) }
             let e = vp_errno()
-            if e == EINTR {
-                if timeout != nil { return .timeToRotate }
-                continue
-            }
+            // The timer, or the BPF drain when a window's log grew long.
+            if e == EINTR { return .timeToRotate }
             if e == ECHILD { return .noTasks }
             throw KernelError("waitpid", pid: -1, errno: e)
         }
@@ -343,7 +353,8 @@ public final class Recorder {
     }
 
     func shouldRotate(_ process: TracedProcess, _ window: Window) -> Bool {
-        window.logBytes > options.logCapBytes
+        let waiting = process.fastPath ? fast?.inbox.pending(process.pid) ?? 0 : 0
+        return window.logBytes > options.logCapBytes || window.syscalls + waiting >= options.logCapSyscalls
             || Double(monotonicNanos() &- window.startNanos) / 1e9 >= options.window
     }
 

@@ -47,6 +47,8 @@ final class Window {
     var state: ProcessState
     var log: [LogEvent] = []
     var logBytes = 0
+    /// Calls logged (entries), for the cap on a window's length in calls.
+    var syscalls = 0
     /// Entries logged at window start for threads caught inside a call; they stand in for
     /// entries the previous window already holds, so they are dropped when both are replayed.
     var syntheticPrefix = 0

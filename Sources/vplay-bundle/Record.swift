@@ -29,8 +29,11 @@ struct Record: ParsableCommand {
     @Option(name: .customLong("trial-time-limit"), help: "Seconds the trial replay may take before the bundle falls back to every resident page.")
     var trialTimeLimit: Double = 30
 
-    @Option(help: "How syscalls are logged: ptrace (two stops per call) or bpf (the kernel's BPF logger, ptrace only for rare events; falls back to ptrace with a warning when BPF cannot be used).")
-    var path: RecordingPath = .ptrace
+    @Option(help: "How syscalls are logged: bpf (the kernel's BPF logger, ptrace only for rare events; falls back to ptrace with a warning when BPF cannot be used) or ptrace (two stops per call). Default: bpf, or $VPLAY_RECORDING_PATH.")
+    var path: RecordingPath = .default
+
+    @Flag(name: .customLong("no-bpf"), help: "Record with the ptrace path (same as --path ptrace).")
+    var noBPF = false
 
     @Argument(parsing: .captureForPassthrough, help: "The command to run, after --.")
     var command: [String] = []
@@ -58,7 +61,7 @@ struct Record: ParsableCommand {
         options.trapTimestampCounter = !noTrapRdtsc
         options.trialReplay = !noTrialReplay
         options.trialTimeLimit = trialTimeLimit
-        options.path = path
+        options.path = noBPF ? .ptrace : path
         let recorder = Recorder(options: options, logger: Logger(label: "vplay.record"))
         recorder.onBundle = { bundle in
             FileHandle.standardError.write(Data("vplay: wrote bundle \(bundle.path)\n".utf8))

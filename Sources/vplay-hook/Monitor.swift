@@ -20,6 +20,7 @@ struct Monitor: ParsableCommand {
     @Option(name: .customLong("exit-code")) var exitCodes: [Int32] = []
     @Option(name: .customLong("trial-time-limit")) var trialTimeLimit: Double = 30
     @Flag(name: .customLong("no-trial-replay")) var noTrialReplay = false
+    @Option var path: RecordingPath = .default
     @Option(name: .customLong("annotation")) var annotations: [String] = []
     @Option(name: .customLong("ready-fd")) var readyFD: Int32 = -1
 
@@ -34,6 +35,7 @@ struct Monitor: ParsableCommand {
         options.trialReplay = !noTrialReplay
         options.trialTimeLimit = trialTimeLimit
         options.bundlePrefix = id
+        options.path = path
         // The manifest's container record: every annotation, plus id and bundle.
         var container = ["id": id, "bundle": bundle]
         for a in annotations {
@@ -62,6 +64,8 @@ struct Monitor: ParsableCommand {
         close(readyFD)
     }
 }
+
+extension RecordingPath: ExpressibleByArgument {}
 
 func appendLine(_ line: String, to path: String) {
     let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)

@@ -49,6 +49,7 @@ enum StartHook {
         for code in settings.exitCodes { args += ["--exit-code", String(code)] }
         args += ["--trial-time-limit", String(settings.trialTimeLimit)]
         if !settings.trialReplay { args.append("--no-trial-replay") }
+        if let path = settings.recordingPath { args += ["--path", path] }
         for (key, value) in settings.annotations.sorted(by: { $0.key < $1.key }) where key != "id" && key != "bundle" {
             args += ["--annotation", "\(key)=\(value)"]
         }

@@ -108,7 +108,12 @@ struct SyscallLoggerTests {
                     "expected \(SyscallTable.name(number)) = \(result) \(flags), got \(event)", sourceLocation: sourceLocation)
             check(event)
         }
-        expectNext(SYS.openat, result: fd) { #expect($0.regions.isEmpty) }
+        expectNext(SYS.openat, result: fd) {
+            // Nothing written; the path it opened is copied for the report.
+            #expect($0.written.isEmpty)
+            #expect($0.inputString(arg: 1) == dir.path + "/data")
+            #expect($0.regions.map(\.isInputString) == [true])
+        }
         expectNext(SYS.read, result: 100) {
             #expect($0.args[0] == UInt64(fd) && $0.args[2] == 100)
             #expect($0.regions == [.init(address: buffer, length: 100, bytes: Array(content[0 ..< 100]), copyError: 0)])

@@ -266,6 +266,7 @@ struct OCIBundle {
         guard HookAnnotations.enabled(annotations["io.vplay.record"]) else {
             throw ContainerTestError("after vplay-hook install, annotation io.vplay.record should enable recording: \(annotations)")
         }
+        try setAnnotations(HookAnnotations.recordingPath)
     }
 
     func setAnnotations(_ extra: [String: String]) throws {
@@ -278,6 +279,12 @@ struct OCIBundle {
 }
 
 enum HookAnnotations {
+    /// `io.vplay.path` from `VPLAY_RECORDING_PATH`: CI runs the container tests on both paths
+    /// (hooks do not inherit the test's environment).
+    static var recordingPath: [String: String] {
+        ProcessInfo.processInfo.environment["VPLAY_RECORDING_PATH"].map { ["io.vplay.path": $0] } ?? [:]
+    }
+
     static func enabled(_ value: String?) -> Bool {
         guard let v = value?.lowercased() else { return false }
         return !["0", "false", ""].contains(v)
@@ -409,8 +416,9 @@ enum Podman {
 
     static func run(rootfs: String, command: [String], cidFile: String, extra: [String] = [],
                     timeout: Double = 180) throws -> ProcessResult {
-        try runProcess("podman", ["--runtime", "runc", "run", "--rm", "--cidfile", cidFile] + baseOptions + extra
-                       + ["--rootfs", rootfs] + command, timeout: timeout)
+        let path = HookAnnotations.recordingPath.flatMap { ["--annotation", "\($0.key)=\($0.value)"] }
+        return try runProcess("podman", ["--runtime", "runc", "run", "--rm", "--cidfile", cidFile] + baseOptions + extra + path
+                              + ["--rootfs", rootfs] + command, timeout: timeout)
     }
 
     static func containerID(cidFile: String) -> String? {

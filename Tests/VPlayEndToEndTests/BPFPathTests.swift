@@ -97,13 +97,18 @@ extension EndToEndTests {
         #expect(m["window.startReason"]?.string == "rotation", "the bundle's window must start at a rotation: \(m.brief)")
     }
 
-    @Test("the default path is ptrace, and the manifest says so")
-    func defaultPathIsPtrace() throws {
-        let ws = try Workspace("ptrace_default")
-        defer { ws.remove() }
-        let input = try ws.write("input.txt", "recorded the old way\n")
-        let outcome = try runScenario("file_input", in: ws, arguments: [input], inputs: [input],
-                                      status: 128 + SIGSEGV, ending: .signal(SIGSEGV))
-        #expect(outcome.manifests.first?["recording.path"]?.string == "ptrace", "\(outcome.manifests.map(\.brief))")
+    @Test("the default path is bpf (VPLAY_RECORDING_PATH names another), --no-bpf is ptrace, and the manifest says which")
+    func defaultPath() throws {
+        let ws = try Workspace("path_default"), other = try Workspace("path_no_bpf")
+        defer { ws.remove(); other.remove() }
+        let input = try ws.write("input.txt", "recorded the default way\n")
+        let expected = ProcessInfo.processInfo.environment["VPLAY_RECORDING_PATH"] ?? "bpf"
+        let byDefault = try runScenario("file_input", in: ws, arguments: [input], inputs: [input],
+                                        status: 128 + SIGSEGV, ending: .signal(SIGSEGV), nativeRun: false)
+        #expect(byDefault.manifests.first?["recording.path"]?.string == expected, "\(byDefault.manifests.map(\.brief))")
+        let otherInput = try other.write("input.txt", "recorded the old way\n")
+        let ptrace = try runScenario("file_input", in: other, arguments: [otherInput], inputs: [otherInput],
+                                     status: 128 + SIGSEGV, ending: .signal(SIGSEGV), options: ["--no-bpf"], nativeRun: false)
+        #expect(ptrace.manifests.last?["recording.path"]?.string == "ptrace", "\(ptrace.manifests.map(\.brief))")
     }
 }

@@ -39,6 +39,14 @@ struct HookSettingsTests {
         #expect(throws: OCIError.self) { try settings(["io.vplay.record": "1", "io.vplay.trial": "maybe"]) }
     }
 
+    @Test("io.vplay.path: bpf or ptrace (any case); unset leaves the recorder's default; anything else is refused")
+    func recordingPath() throws {
+        #expect(try settings(["io.vplay.record": "1"]).recordingPath == nil)
+        #expect(try settings(["io.vplay.record": "1", "io.vplay.path": "PTRACE"]).recordingPath == "ptrace")
+        #expect(try settings(["io.vplay.record": "1", "io.vplay.path": " bpf"]).recordingPath == "bpf")
+        #expect(throws: OCIError.self) { try settings(["io.vplay.record": "1", "io.vplay.path": "ebpf"]) }
+    }
+
     @Test("io.vplay.record enables recording unless absent, 0 or false")
     func enabled() throws {
         for value in ["1", "true", "yes", "TRUE", "on", "anything"] {

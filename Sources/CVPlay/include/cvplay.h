@@ -81,6 +81,10 @@ int vp_limit_stack(pid_t pid, unsigned long long bytes);
 // milliseconds; 0 disarms. The first call installs a handler that does nothing, without
 // SA_RESTART, so the call fails with EINTR. Returns 0 or -errno.
 int vp_interrupt_after(int ms);
+// Lets another thread interrupt this one's blocking call (waitpid) with SIGALRM, and does it.
+int vp_prepare_wakeup(void);             // installs the SIGALRM handler (no SA_RESTART); 0 or -errno
+int vp_wake_thread(pid_t tid);           // tgkill(getpid(), tid, SIGALRM); 0 or -errno
+pid_t vp_gettid(void);
 
 // errno accessor (errno is a macro in glibc).
 int vp_errno(void);

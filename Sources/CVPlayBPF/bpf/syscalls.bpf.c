@@ -47,7 +47,7 @@ struct {
 // provably stays inside.
 struct scratch {
     struct vp_event event;
-    struct vp_region regions[VP_MAX_OUTS];
+    struct vp_region regions[VP_MAX_REGIONS];
     __u8 data[VP_DATA_CAP * 2];
 };
 
@@ -157,7 +157,7 @@ static __always_inline void add_region(struct scratch *s, __u32 *n, __u32 *used,
         e->flags |= VP_EV_TRUNCATED; // no slot left: the bytes are not described
         return;
     }
-    struct vp_region *r = &s->regions[*n & (VP_MAX_OUTS - 1)];
+    struct vp_region *r = &s->regions[*n & (VP_MAX_REGIONS - 1)];
     __u32 room = VP_DATA_CAP - *used;
     __u32 take = len < room ? len : room;
     r->addr = addr;
@@ -165,19 +165,25 @@ static __always_inline void add_region(struct scratch *s, __u32 *n, __u32 *used,
     r->data_offset = *used;
     r->copied = take;
     r->err = 0;
+    r->kind = VP_REGION_WRITTEN;
     if (take < len)
         e->flags |= VP_EV_TRUNCATED;
     *used += take;
     *n += 1;
 }
 
-// Copies the planned regions' bytes right after the n regions (the event goes out compact).
-static __always_inline void copy_regions(struct scratch *s, __u32 n, struct vp_counters *counters)
+// Where region data starts in the scratch area: right after the n regions (the event goes out compact).
+static __always_inline __u32 data_start(__u32 n)
 {
-    __u32 start = n > VP_MAX_OUTS ? VP_MAX_OUTS * sizeof(struct vp_region) : n * sizeof(struct vp_region);
+    return n > VP_MAX_REGIONS ? VP_MAX_REGIONS * sizeof(struct vp_region) : n * sizeof(struct vp_region);
+}
+
+// Copies the planned written regions' bytes (the first nouts regions) to `start` + their offset.
+static __always_inline void copy_regions(struct scratch *s, __u32 nouts, __u32 start, struct vp_counters *counters)
+{
     __u8 *base = (__u8 *)s->regions;
     for (int i = 0; i < VP_MAX_OUTS; i++) {
-        if (i >= n)
+        if (i >= nouts)
             break;
         struct vp_region *r = &s->regions[i];
         __u32 size = r->copied;
@@ -188,7 +194,7 @@ static __always_inline void copy_regions(struct scratch *s, __u32 n, struct vp_c
             size = VP_DATA_CAP;
         barrier_var(size);
         __u32 at = start + (r->data_offset & (VP_DATA_CAP - 1));
-        if (at > VP_MAX_OUTS * sizeof(struct vp_region) + VP_DATA_CAP)
+        if (at > VP_MAX_REGIONS * sizeof(struct vp_region) + VP_DATA_CAP)
             break;
         barrier_var(at);
         long err = bpf_probe_read_user(base + at, size, (const void *)r->addr);
@@ -202,7 +208,48 @@ static __always_inline void copy_regions(struct scratch *s, __u32 n, struct vp_c
     }
 }
 
-// Plans and copies the regions the rule describes; returns the data length.
+// Copies the input strings (paths) the rule names after the written bytes, for the report.
+// Regions n..nall-1 were reserved for them; `used` bytes of data are taken. Returns the data length.
+static __always_inline __u32 copy_strings(struct scratch *s, const struct vp_rule *rule, __u32 n, __u32 nall,
+                                          __u32 start, __u32 used)
+{
+    struct vp_event *e = &s->event;
+    __u8 *base = (__u8 *)s->regions;
+    for (int i = 0; i < 6; i++) {
+        if (!(rule->strings & (1u << i)) || e->args[i] == 0)
+            continue;
+        if (n >= nall || n >= VP_MAX_REGIONS)
+            break;
+        struct vp_region *r = &s->regions[n & (VP_MAX_REGIONS - 1)];
+        n++;
+        r->addr = e->args[i];
+        r->kind = VP_REGION_STRING;
+        r->data_offset = used;
+        r->len = 0;
+        r->copied = 0;
+        r->err = 0;
+        if (used >= VP_DATA_CAP)
+            continue;
+        __u32 at = start + (used & (VP_DATA_CAP - 1));
+        if (at > VP_MAX_REGIONS * sizeof(struct vp_region) + VP_DATA_CAP)
+            break;
+        barrier_var(at);
+        long got = bpf_probe_read_user_str(base + at, VP_STRING_CAP, (const void *)r->addr);
+        if (got <= 0) {
+            r->err = got < 0 ? got : 0;
+            continue;
+        }
+        __u32 length = got - 1; // without the NUL
+        if (length > VP_DATA_CAP - used)
+            length = VP_DATA_CAP - used;
+        r->len = length;
+        r->copied = length;
+        used += length;
+    }
+    return used;
+}
+
+// Plans and copies the regions the rule describes, then the input strings; returns the data length.
 static __always_inline __u32 copy_outs(struct scratch *s, const struct vp_rule *rule,
                                        struct vp_counters *counters)
 {
@@ -231,8 +278,16 @@ static __always_inline __u32 copy_outs(struct scratch *s, const struct vp_rule *
         }
         add_region(s, &n, &used, addr, out_length(out, e->args, e->ret));
     }
-    e->nregions = n;
-    copy_regions(s, n, counters);
+    __u32 nall = n;
+    for (int i = 0; i < 6; i++)
+        if ((rule->strings & (1u << i)) && e->args[i] != 0)
+            nall++;
+    if (nall > VP_MAX_REGIONS)
+        nall = VP_MAX_REGIONS;
+    __u32 start = data_start(nall);
+    copy_regions(s, n, start, counters);
+    used = copy_strings(s, rule, n, nall, start, used);
+    e->nregions = nall;
     return used;
 }
 
@@ -246,7 +301,7 @@ static __always_inline void emit(struct scratch *s, __u32 data_len, struct vp_co
         e->lost_before = c->unreported;
     }
     e->data_len = data_len;
-    __u32 n = e->nregions > VP_MAX_OUTS ? VP_MAX_OUTS : e->nregions;
+    __u32 n = e->nregions > VP_MAX_REGIONS ? VP_MAX_REGIONS : e->nregions;
     __u64 size = sizeof(struct vp_event) + n * sizeof(struct vp_region) + data_len;
     if (size > sizeof(struct vp_event) + sizeof(s->regions) + VP_DATA_CAP)
         size = sizeof(struct vp_event) + sizeof(s->regions) + VP_DATA_CAP;

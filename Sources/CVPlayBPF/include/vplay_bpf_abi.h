@@ -12,10 +12,14 @@
 #define VP_TGID_WORDS (4194304 / 64)
 // Syscall numbers the rules map covers (x86_64 numbers are below 512).
 #define VP_MAX_SYSCALLS 512
-// Out-buffer rules per call (getresuid has three), and regions per event.
+// Out-buffer rules per call (getresuid has three).
 #define VP_MAX_OUTS 4
+// Regions per event: the outs, then the input strings (a power of two, for the verifier).
+#define VP_MAX_REGIONS 8
 // Bytes of user memory copied into one event; longer writes are truncated and marked.
 #define VP_DATA_CAP 4096
+// Bytes of one input string (a path) copied for the report; a longer one is cut there.
+#define VP_STRING_CAP 1024
 
 // vp_out.kind: how the length of one written region is found. The address is args[arg].
 enum vp_out_kind {
@@ -54,6 +58,8 @@ struct vp_rule {
     __u32 flags;
     __u32 nouts;
     struct vp_out outs[VP_MAX_OUTS];
+    __u32 strings;  // bit i: args[i] is an input string (a path), copied for the report
+    __u32 reserved;
 };
 
 // vp_event.flags: every way an event can be incomplete is marked, never silent.
@@ -66,12 +72,18 @@ struct vp_rule {
 #define VP_EV_COPY_FAILED (1u << 6)   // bpf_probe_read_user failed (page not resident...)
 #define VP_EV_DROPS_BEFORE (1u << 7)  // events of this CPU were lost (ring full) before this one
 
+// vp_region.kind
+#define VP_REGION_WRITTEN 0  // bytes the kernel wrote (an out of the rule)
+#define VP_REGION_STRING 1   // an input string the call read, without its NUL; `len` == `copied`,
+                             // cut at VP_STRING_CAP or at the data cap
+
 // vp_region.err: 0, or the negative error of the copy. `copied` bytes of `len` are in data.
 struct vp_region {
     __u64 addr;
     __u32 len;
     __u32 copied;
-    __s32 err;
+    __s16 err;
+    __u16 kind;
     __u32 data_offset;
 };
 
@@ -86,8 +98,9 @@ struct vp_event {
     __u32 nregions;
     __u32 lost_before;  // with VP_EV_DROPS_BEFORE: how many events this CPU lost
     __u32 data_len;
-    // followed by nregions struct vp_region, then data_len bytes: the regions' copies
-    // (region i's at its data_offset). A call that writes nothing is 96 bytes.
+    // followed by nregions struct vp_region (the written ones, then the strings), then
+    // data_len bytes: the regions' copies (region i's at its data_offset). A call that
+    // writes and reads nothing is 96 bytes.
 };
 
 // Per-CPU counters (the "counters" map, one value per CPU).
