@@ -24,6 +24,9 @@ public struct SyscallEvent: Sendable, Equatable {
         public static let copyFailed = Flags(rawValue: UInt32(VP_EV_COPY_FAILED))
         /// Events of the same CPU were lost (ring full) before this one; see lostBefore.
         public static let dropsBefore = Flags(rawValue: UInt32(VP_EV_DROPS_BEFORE))
+        /// Truncated or a copy failed, and the thread was sent the stop signal: it stops before
+        /// running user code again, and the tracer can read the bytes itself (`completed`).
+        public static let stopped = Flags(rawValue: UInt32(VP_EV_STOPPED))
 
         /// The flags that leave the written bytes unknown: the tracer must complete the event.
         public static let incomplete: Flags = [.undescribed, .needsTracer, .unsupported, .truncated, .copyFailed]
@@ -31,7 +34,8 @@ public struct SyscallEvent: Sendable, Equatable {
         public var description: String {
             let names: [(Flags, String)] = [(.noEntry, "noEntry"), (.noReturn, "noReturn"), (.undescribed, "undescribed"),
                                             (.needsTracer, "needsTracer"), (.unsupported, "unsupported"),
-                                            (.truncated, "truncated"), (.copyFailed, "copyFailed"), (.dropsBefore, "dropsBefore")]
+                                            (.truncated, "truncated"), (.copyFailed, "copyFailed"), (.dropsBefore, "dropsBefore"),
+                                            (.stopped, "stopped")]
             return "[" + names.filter { contains($0.0) }.map(\.1).joined(separator: ",") + "]"
         }
     }
@@ -66,6 +70,14 @@ public struct SyscallEvent: Sendable, Equatable {
     public let flags: Flags
     /// With dropsBefore: how many events this CPU lost before this one.
     public let lostBefore: UInt32
+
+    /// The event with the written regions the tracer read itself: no longer truncated or
+    /// failed (`stopped` stays, saying who completed it). The input strings are kept.
+    public func completed(with written: [Region]) -> SyscallEvent {
+        SyscallEvent(sequence: sequence, tid: tid, tgid: tgid, number: number, args: args, result: result,
+                     regions: written + regions.filter(\.isInputString),
+                     flags: flags.subtracting([.truncated, .copyFailed]), lostBefore: lostBefore)
+    }
 
     /// The regions the kernel wrote (not the input strings).
     public var written: [Region] { regions.filter { !$0.isInputString } }

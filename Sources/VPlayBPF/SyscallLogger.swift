@@ -138,6 +138,13 @@ public final class SyscallLogger: @unchecked Sendable {
         }
     }
 
+    /// Sends `signal` to a thread whose event is truncated or whose copy failed, so that it
+    /// stops before running user code again (flag `stopped`); 0: such events stay marked.
+    public func stopIncompleteThreads(with signal: Int32) throws {
+        let rc = vp_bpf_set_stop_signal(handle, UInt32(signal))
+        guard rc == 0 else { throw SyscallLoggerError.mapUpdate(map: "settings", key: 0, errno: -rc) }
+    }
+
     // MARK: Recorded processes
 
     /// Logs every thread of `tgid` and of the processes it forks from now on.

@@ -62,6 +62,7 @@ final class FastPath {
     init(programCPU: Int32?, rotationEvents: Int) throws {
         filter = try StopFilter.build()
         logger = try SyscallLogger()
+        try logger.stopIncompleteThreads(with: SIGSTOP)
         let inbox = self.inbox
         let cpus = Int32(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         let drainCPU = programCPU.flatMap { cpus > 1 ? ($0 + 1) % cpus : nil }
@@ -111,6 +112,7 @@ extension Recorder {
             markUnverifiable(process, "the BPF logger could not be drained: \(error)")
         }
         let events = fast.inbox.take(process.pid)
+        countFetchStops(events)
         // Threads inside a call the tracer handles (rarely any): their events are that call's.
         let owning = Set(process.threads.filter { threads[$0]?.currentSyscall != nil })
         var kept: [SyscallEvent] = []
@@ -132,9 +134,24 @@ extension Recorder {
         return creators.contains(Int32(event.number)) && event.result == 0
     }
 
-    func absorb(_ events: [SyscallEvent], into process: TracedProcess) {
+    /// Each `stopped` event's thread stops with SIGSTOP before it runs user code again.
+    func countFetchStops(_ events: [SyscallEvent]) {
+        for event in events where event.flags.contains(.stopped) { threads[event.tid]?.fetchStops += 1 }
+    }
+
+    /// A `stopped` event with the bytes the tracer read: its thread has not run user code since
+    /// the call (it stops first), so memory holds what the kernel wrote. Unchanged if reading fails.
+    func completeStopped(_ event: SyscallEvent, _ process: TracedProcess) -> SyscallEvent {
+        guard event.flags.contains(.stopped), let result = event.result, let memory = try? process.memoryAccess(),
+              let writes = try? tableWrites(memory, number: Int32(event.number), args: event.args, result: result)
+        else { return event }
+        return event.completed(with: writes.map { .init(address: $0.address, length: $0.bytes.count, bytes: $0.bytes, copyError: 0) })
+    }
+
+    func absorb(_ incoming: [SyscallEvent], into process: TracedProcess) {
         let problems: SyscallEvent.Flags = [.copyFailed, .truncated, .dropsBefore, .needsTracer, .unsupported, .undescribed]
         var bytes = 0
+        let events = incoming.map { completeStopped($0, process) }
         for event in events {
             if event.number == Int(SyscallNumber.set_tid_address), let t = threads[event.tid] {
                 t.clearChildTid = event.args[0] == 0 ? nil : event.args[0]
@@ -157,7 +174,7 @@ extension Recorder {
     func discardInjectedEvents(_ process: TracedProcess, shadow: Int32?) {
         guard let fast, process.fastPath else { return }
         if (try? fast.logger.sync()) == nil { markUnverifiable(process, "the BPF logger could not be drained at a window start") }
-        _ = fast.inbox.take(process.pid)
+        countFetchStops(fast.inbox.take(process.pid))
         if let shadow {
             try? fast.logger.forget(tgid: shadow)
             _ = fast.inbox.take(shadow)

@@ -392,13 +392,7 @@ public final class Recorder {
         guard let memory = try? process.memoryAccess() else { return [] }
         var writes: [MemoryWrite] = []
         do {
-            let regions = try SyscallTable.writtenRegions(number: Int(number), args: args, result: result,
-                                                          memory: MemoryReaderAdapter(memory))
-            for r in regions where r.length > 0 {
-                for run in memory.readAvailable(r.address, count: r.length) {
-                    writes.append(MemoryWrite(address: run.address, bytes: run.bytes))
-                }
-            }
+            writes = try tableWrites(memory, number: number, args: args, result: result)
         } catch {
             warn(process, "\(error)")
         }
@@ -410,6 +404,15 @@ public final class Recorder {
         }
         writes += grownFileContents(process, number: number, args: args, result: result, memory: memory)
         return writes
+    }
+
+    /// The regions the table says the call wrote, read from the process now.
+    func tableWrites(_ memory: ProcessMemory, number: Int32, args: [UInt64], result: Int64) throws -> [MemoryWrite] {
+        let regions = try SyscallTable.writtenRegions(number: Int(number), args: args, result: result,
+                                                      memory: MemoryReaderAdapter(memory))
+        return regions.filter { $0.length > 0 }.flatMap { r in
+            memory.readAvailable(r.address, count: r.length).map { MemoryWrite(address: $0.address, bytes: $0.bytes) }
+        }
     }
 
     func warn(_ process: TracedProcess, _ message: String) {
@@ -432,6 +435,12 @@ public final class Recorder {
                 append(.rdtsc(tid: thread.tid, time: now(window), pc: emulated.pc, value: emulated.value, aux: emulated.aux),
                        to: process)
             }
+            return try resume(thread)
+        }
+        if signal == SIGSTOP, code == 0x80, thread.fetchStops > 0 {
+            // The BPF logger's stop for an incomplete event (SI_KERNEL): its bytes were read
+            // when the event was absorbed; the program never sees the signal.
+            thread.fetchStops -= 1
             return try resume(thread)
         }
         let faults: Set<Int32> = [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP]

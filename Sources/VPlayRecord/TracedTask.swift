@@ -28,6 +28,8 @@ final class TracedThread {
     /// In a group stop (held with PTRACE_LISTEN until SIGCONT): not a thread to start a
     /// window from, since it is inside the kernel's signal handling.
     var groupStopped = false
+    /// BPF path: stop signals the logger sent for incomplete events, not yet taken.
+    var fetchStops = 0
 
     init(tid: Int32, pid: Int32, isNew: Bool) {
         self.tid = tid

@@ -30,6 +30,24 @@ extension EndToEndTests {
         return outcome
     }
 
+    @Test("bpf path: a 64 KiB read (truncated in BPF) and a copy from a page not resident are read by the tracer at a stop; verified")
+    func bpfIncompleteEventsAreFetched() throws {
+        let ws = try Workspace("bpf_incomplete")
+        defer { ws.remove() }
+        // A pattern whose checksum changes if any part of the 64 KiB were missing.
+        let bytes = (0 ..< 65536).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 13) }
+        let input = ws.path("input.bin")
+        try Data(bytes).write(to: URL(fileURLWithPath: input))
+        let outcome = try bpfScenario("incomplete_events", in: ws, arguments: [input], inputs: [input],
+                                      status: 128 + SIGSEGV, ending: .signal(SIGSEGV))
+        let manifest = try #require(outcome.manifests.first)
+        #expect(manifest["warnings"]?.array?.isEmpty == true, "no event may stay incomplete: \(manifest.brief)")
+        let bundle = try #require(outcome.bundles.first)
+        let calls = try inspectJSON(bundle, ["--syscalls", "all"])["recentSyscalls"]?.array ?? []
+        let read = calls.first { $0[key: "name"]?.string == "read" && $0[key: "call"]?.string?.hasSuffix("= 65536") == true }
+        #expect(read != nil, "the 64 KiB read is in the log: \(calls.compactMap { $0[key: "call"]?.string })")
+    }
+
     @Test("bpf path: file input, a crash address from read() data")
     func bpfFileInput() throws {
         let ws = try Workspace("bpf_file_input")

@@ -121,7 +121,7 @@ extension EndToEndTests {
         #expect(replay[key: "faultAddress"]?.isNull == true, "a re-raised SIGSEGV has no fault address: \(replay)")
     }
 
-    private func inspectJSON(_ bundle: String, _ options: [String]) throws -> JSON {
+    func inspectJSON(_ bundle: String, _ options: [String]) throws -> JSON {
         let r = try VPlay.run(["inspect", bundle, "--json"] + options)
         guard r.exitCode == 0 else { throw E2EError("inspect failed:\n\(r)") }
         return try JSON.parse(r.stdout)

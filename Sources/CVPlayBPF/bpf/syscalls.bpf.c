@@ -30,6 +30,13 @@ struct {
 } rules SEC(".maps");
 
 struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct vp_settings);
+} settings SEC(".maps");
+
+struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
     __uint(max_entries, 16 << 20);
 } events SEC(".maps");
@@ -322,6 +329,16 @@ static __always_inline void emit(struct scratch *s, __u32 data_len, struct vp_co
     }
 }
 
+// The bytes of an incomplete event are still in the thread's memory until it runs user code
+// again: a signal makes it stop before that (the tracer reads them and suppresses the signal).
+static __always_inline void stop_for_tracer(struct vp_event *e)
+{
+    __u32 zero = 0;
+    struct vp_settings *config = bpf_map_lookup_elem(&settings, &zero);
+    if (config && config->stop_signal && bpf_send_signal_thread(config->stop_signal) == 0)
+        e->flags |= VP_EV_STOPPED;
+}
+
 static __always_inline struct scratch *begin(__s64 nr)
 {
     __u32 zero = 0;
@@ -377,6 +394,8 @@ int BPF_PROG(vp_sys_exit, struct pt_regs *regs, long ret)
         e->flags |= VP_EV_NEEDS_TRACER;
     else
         data_len = copy_outs(s, rule, c);
+    if (e->flags & (VP_EV_TRUNCATED | VP_EV_COPY_FAILED))
+        stop_for_tracer(e);
     emit(s, data_len, c);
     return 0;
 }

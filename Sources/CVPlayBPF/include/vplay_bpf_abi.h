@@ -71,6 +71,15 @@ struct vp_rule {
 #define VP_EV_TRUNCATED (1u << 5)     // written bytes beyond VP_DATA_CAP were not copied
 #define VP_EV_COPY_FAILED (1u << 6)   // bpf_probe_read_user failed (page not resident...)
 #define VP_EV_DROPS_BEFORE (1u << 7)  // events of this CPU were lost (ring full) before this one
+#define VP_EV_STOPPED (1u << 8)       // truncated or copy failed, and the thread was sent the
+                                      // settings' stop signal: it stops before it runs user code
+                                      // again, so that the tracer reads the bytes itself
+
+// The one entry of the "settings" map, set by the loader.
+struct vp_settings {
+    __u32 stop_signal;  // 0: incomplete events stay marked; else sent to the thread (SIGSTOP)
+    __u32 reserved;
+};
 
 // vp_region.kind
 #define VP_REGION_WRITTEN 0  // bytes the kernel wrote (an out of the rule)
