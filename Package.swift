@@ -49,7 +49,7 @@ let package = Package(
         .plugin(name: "BPFObjectPlugin", capability: .buildTool()),
         // The BPF syscall logger: load/attach, recorded tgids, rules from the syscall table,
         // the ring-buffer drain thread and its decoded events.
-        .target(name: "VPlayBPF", dependencies: ["CVPlayBPF", "VPlaySyscalls"], plugins: ["BPFObjectPlugin"]),
+        .target(name: "VPlayBPF", dependencies: ["CVPlayBPF", "VPlayABI", "VPlaySyscalls"], plugins: ["BPFObjectPlugin"]),
         // What the test targets share (gated children, the ptrace probe); used by tests only.
         .target(name: "VPlayTestSupport", dependencies: ["CVPlay", "VPlayKernel"]),
         // OCI runtime-spec state/config, vplay annotations, hooks.d JSON, config.json hook install.

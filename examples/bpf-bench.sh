@@ -8,5 +8,5 @@ work=$(mktemp -d /tmp/vplay-bpf-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 "$root/scripts/build-bpf.sh" "$root/Sources/CVPlayBPF/bpf/syscalls.bpf.c" "$root/Sources/CVPlayBPF/include" "$work" >&2
 gcc -O2 -pthread -I "$root/Sources/CVPlayBPF/include" -o "$work/bpf-bench" \
-    "$root/examples/bpf-bench.c" "$root/Sources/CVPlayBPF/loader.c" -lbpf
+    "$root/examples/bpf-bench.c" "$root/Sources/CVPlayBPF/loader.c" -lbpf -lseccomp
 "$work/bpf-bench" "$work/syscalls.bpf.o" "${1:-1000000}"

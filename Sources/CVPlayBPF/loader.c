@@ -130,14 +130,13 @@ int vp_bpf_attach(struct vp_bpf *bpf, char *log, size_t log_size)
 
 static int result(int rc) { return rc < 0 ? -errno : 0; }
 
-int vp_bpf_set_stop_signal(struct vp_bpf *bpf, uint32_t signal)
+int vp_bpf_set_settings(struct vp_bpf *bpf, const struct vp_settings *settings)
 {
     int fd = map_fd(bpf->object, "settings");
     if (fd < 0)
         return fd;
     uint32_t zero = 0;
-    struct vp_settings value = {.stop_signal = signal};
-    return result(bpf_map_update_elem(fd, &zero, &value, BPF_ANY));
+    return result(bpf_map_update_elem(fd, &zero, settings, BPF_ANY));
 }
 
 int vp_bpf_set_rule(struct vp_bpf *bpf, uint32_t number, const struct vp_rule *rule)

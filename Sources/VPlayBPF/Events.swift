@@ -8,10 +8,6 @@ public struct SyscallEvent: Sendable, Equatable {
     public struct Flags: OptionSet, Sendable, Hashable, CustomStringConvertible {
         public let rawValue: UInt32
         public init(rawValue: UInt32) { self.rawValue = rawValue }
-        /// The entry was not seen (a new task's first return, or recording began mid-call).
-        public static let noEntry = Flags(rawValue: UInt32(VP_EV_NO_ENTRY))
-        /// The thread exited inside the call: there is no result and there are no bytes.
-        public static let noReturn = Flags(rawValue: UInt32(VP_EV_NO_RETURN))
         /// The rules map has nothing for this number (not an x86_64 call).
         public static let undescribed = Flags(rawValue: UInt32(VP_EV_UNDESCRIBED))
         /// The table says the writes need code: the tracer must fetch them.
@@ -32,7 +28,7 @@ public struct SyscallEvent: Sendable, Equatable {
         public static let incomplete: Flags = [.undescribed, .needsTracer, .unsupported, .truncated, .copyFailed]
 
         public var description: String {
-            let names: [(Flags, String)] = [(.noEntry, "noEntry"), (.noReturn, "noReturn"), (.undescribed, "undescribed"),
+            let names: [(Flags, String)] = [(.undescribed, "undescribed"),
                                             (.needsTracer, "needsTracer"), (.unsupported, "unsupported"),
                                             (.truncated, "truncated"), (.copyFailed, "copyFailed"), (.dropsBefore, "dropsBefore"),
                                             (.stopped, "stopped")]
@@ -64,8 +60,7 @@ public struct SyscallEvent: Sendable, Equatable {
     public let tgid: Int32
     public let number: Int
     public let args: [UInt64]
-    /// nil when the thread never returned from the call (flags has noReturn).
-    public let result: Int64?
+    public let result: Int64
     public let regions: [Region]
     public let flags: Flags
     /// With dropsBefore: how many events this CPU lost before this one.
@@ -131,7 +126,7 @@ enum EventDecoding {
         let flags = SyscallEvent.Flags(rawValue: event.flags)
         let args = withUnsafeBytes(of: event.args) { Array($0.bindMemory(to: UInt64.self)) }
         return SyscallEvent(sequence: event.seq, tid: Int32(bitPattern: event.tid), tgid: Int32(bitPattern: event.tgid),
-                            number: Int(event.nr), args: args, result: flags.contains(.noReturn) ? nil : event.ret,
+                            number: Int(event.nr), args: args, result: event.ret,
                             regions: regions, flags: flags, lostBefore: event.lost_before)
     }
 }

@@ -9,8 +9,9 @@ import VPlaySyscalls
 
 public enum StopFilter {
     /// Calls that stop the tracer even though the logger describes them: the recorder acts on
-    /// them (an exit of the whole process decides a capture; a grown file mapping is read).
-    static let alwaysStopped: Set<Int32> = [SyscallNumber.exit_group, SyscallNumber.mremap]
+    /// them (an exit of the whole process decides a capture; a grown file mapping is read),
+    /// or no thread returns from them, so the logger (at exits only) never sees them.
+    static let alwaysStopped: Set<Int32> = [SyscallNumber.exit, SyscallNumber.exit_group, SyscallNumber.mremap]
 
     /// Numbers whose events the logger completes by itself: the filter lets them run.
     public static func loggedNumbers() -> [Int32] {

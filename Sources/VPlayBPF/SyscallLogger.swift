@@ -6,6 +6,7 @@
 import CVPlayBPF
 import Foundation
 import Glibc
+import VPlayABI
 import VPlaySyscalls
 
 public enum SyscallLoggerError: Error, CustomStringConvertible, Equatable {
@@ -71,6 +72,7 @@ public final class SyscallLogger: @unchecked Sendable {
     static let initialPIDNamespace: UInt64 = 0xEFFF_FFFC
 
     private let handle: OpaquePointer
+    private var settings = vp_settings()
     private let lock = NSCondition()
     private var closed = false
     private var draining = false
@@ -104,6 +106,8 @@ public final class SyscallLogger: @unchecked Sendable {
         handle = loaded
         do {
             try fillRules()
+            settings.frame_restore_nr = UInt32(SyscallNumber.rt_sigreturn)
+            try writeSettings()
             let attached = vp_bpf_attach(handle, &log, log.count)
             guard attached == 0 else { throw Self.failure("attaching the programs", -attached, log) }
             let context = Unmanaged.passUnretained(self).toOpaque()
@@ -141,7 +145,12 @@ public final class SyscallLogger: @unchecked Sendable {
     /// Sends `signal` to a thread whose event is truncated or whose copy failed, so that it
     /// stops before running user code again (flag `stopped`); 0: such events stay marked.
     public func stopIncompleteThreads(with signal: Int32) throws {
-        let rc = vp_bpf_set_stop_signal(handle, UInt32(signal))
+        settings.stop_signal = UInt32(signal)
+        try writeSettings()
+    }
+
+    private func writeSettings() throws {
+        let rc = vp_bpf_set_settings(handle, &settings)
         guard rc == 0 else { throw SyscallLoggerError.mapUpdate(map: "settings", key: 0, errno: -rc) }
     }
 

@@ -11,41 +11,101 @@ import VPlayBundle
 import VPlayKernel
 import VPlaySyscalls
 
+/// Consecutive events of one process as the drain delivered them, with what the tracer must
+/// know about them summed up by the drain thread (not the ptrace thread, which shares the
+/// program's CPU): most chunks then go into the window without a look at each event.
+struct EventChunk {
+    var events: [SyscallEvent] = []
+    /// The union of the events' flags.
+    var flags: SyscallEvent.Flags = []
+    /// Log bytes: the header and the copied bytes.
+    var bytes = 0
+    /// A set_tid_address is among them (the tracer tracks clear_child_tid).
+    var setsTid = false
+    /// A fork/clone is among them (a new task's first return is dropped).
+    var createsTask = false
+    /// Sequence numbers increase along `events`.
+    var ordered = true
+
+    mutating func append(_ e: SyscallEvent) {
+        if let last = events.last, last.sequence > e.sequence { ordered = false }
+        events.append(e)
+        flags.formUnion(e.flags)
+        bytes += 96 + e.regions.reduce(0) { $0 + $1.bytes.count }
+        if e.number == Int(SyscallNumber.set_tid_address) { setsTid = true }
+        if Recorder.taskCreators.contains(Int32(e.number)) { createsTask = true }
+    }
+}
+
 /// Events the drain thread delivered, per tgid, until the ptrace thread takes them at a stop.
 final class EventInbox: @unchecked Sendable {
     private let lock = NSLock()
-    private var byProcess: [Int32: [SyscallEvent]] = [:]
+    private var byProcess: [Int32: [EventChunk]] = [:]
+    private var counts: [Int32: Int] = [:]
 
     /// Adds events; returns whether some process now has at least `limit` events waiting.
     @discardableResult
     func add(_ events: [SyscallEvent], limit: Int = .max) -> Bool {
+        var chunks: [(Int32, EventChunk)] = []
+        for e in events {
+            if let last = chunks.last, last.0 == e.tgid {
+                chunks[chunks.count - 1].1.append(e)
+            } else {
+                var chunk = EventChunk()
+                chunk.append(e)
+                chunks.append((e.tgid, chunk))
+            }
+        }
         lock.lock()
         defer { lock.unlock() }
-        var touched: Set<Int32> = []
-        for e in events {
-            byProcess[e.tgid, default: []].append(e)
-            touched.insert(e.tgid)
+        var full = false
+        for (tgid, chunk) in chunks {
+            byProcess[tgid, default: []].append(chunk)
+            counts[tgid, default: 0] += chunk.events.count
+            if counts[tgid, default: 0] >= limit { full = true }
         }
-        return touched.contains { (byProcess[$0]?.count ?? 0) >= limit }
+        return full
     }
 
     /// How many events of `tgid` wait.
     func pending(_ tgid: Int32) -> Int {
         lock.lock()
         defer { lock.unlock() }
-        return byProcess[tgid]?.count ?? 0
+        return counts[tgid] ?? 0
     }
 
-    /// Every event of `tgid` delivered so far, in sequence order.
-    func take(_ tgid: Int32) -> [SyscallEvent] {
+    private var graveyard: [[KernelBatch]] = []
+
+    /// Batches of a window that is gone: freed by the drain thread, not on the program's CPU.
+    func bury(_ batches: [KernelBatch]) {
+        guard !batches.isEmpty else { return }
+        lock.lock()
+        graveyard.append(batches)
+        lock.unlock()
+    }
+
+    /// What `bury` was given, for the drain thread to let go.
+    func exhume() -> [[KernelBatch]] {
         lock.lock()
         defer { lock.unlock() }
-        var events = byProcess.removeValue(forKey: tgid) ?? []
+        let buried = graveyard
+        graveyard = []
+        return buried
+    }
+
+    /// Every event of `tgid` delivered so far, in chunks, in sequence order.
+    func take(_ tgid: Int32) -> [EventChunk] {
+        lock.lock()
+        let chunks = byProcess.removeValue(forKey: tgid) ?? []
+        counts.removeValue(forKey: tgid)
+        lock.unlock()
         // Usually in order already (one CPU's records are): check before paying for a sort.
-        if zip(events, events.dropFirst()).contains(where: { $0.sequence > $1.sequence }) {
-            events.sort { $0.sequence < $1.sequence }
-        }
-        return events
+        let ordered = chunks.allSatisfy(\.ordered)
+            && zip(chunks, chunks.dropFirst()).allSatisfy { ($0.events.last?.sequence ?? 0) < ($1.events.first?.sequence ?? .max) }
+        if ordered { return chunks }
+        var all = EventChunk()
+        for e in chunks.flatMap(\.events).sorted(by: { $0.sequence < $1.sequence }) { all.append(e) }
+        return [all]
     }
 }
 
@@ -70,6 +130,7 @@ final class FastPath {
         _ = vp_prepare_wakeup()
         logger.startDraining(cpu: drainCPU) { events in
             if inbox.add(events, limit: rotationEvents) { _ = vp_wake_thread(tracer) }
+            _ = inbox.exhume()  // freed here
         }
     }
 
@@ -111,27 +172,53 @@ extension Recorder {
         } catch {
             markUnverifiable(process, "the BPF logger could not be drained: \(error)")
         }
-        let events = fast.inbox.take(process.pid)
-        countFetchStops(events)
+        let chunks = fast.inbox.take(process.pid)
         // Threads inside a call the tracer handles (rarely any): their events are that call's.
         let owning = Set(process.threads.filter { threads[$0]?.currentSyscall != nil })
-        var kept: [SyscallEvent] = []
-        kept.reserveCapacity(events.count)
-        for event in events {
-            // In a call the tracer handles, every event of the thread is that call's (its number
-            // may be gone by the exit: rt_sigreturn restores orig_rax -1).
-            // Whichever thread stopped: another's event can be here before that one's exit stop.
-            if !owning.isEmpty, owning.contains(event.tid) { continue }
-            if event.flags.contains(.noReturn), event.number == Int(SyscallNumber.exit_group) { continue }  // the tracer logs it
-            if event.flags.contains(.noEntry), Recorder.isNewTaskReturn(event) { continue }  // ptrace never logs these
-            kept.append(event)
+        let special: SyscallEvent.Flags = [.stopped, .copyFailed, .truncated, .dropsBefore,
+                                           .needsTracer, .unsupported, .undescribed]
+        var kept: [EventChunk] = []
+        kept.reserveCapacity(chunks.count)
+        for chunk in chunks {
+            if owning.isEmpty, !chunk.setsTid, !chunk.createsTask, chunk.flags.isDisjoint(with: special) {
+                kept.append(chunk)  // nothing to look at: the usual case
+            } else {
+                kept.append(examine(chunk, process, owning: owning))
+            }
         }
         absorb(kept, into: process)
     }
 
+    /// The events of a chunk one by one: stops to expect, bytes to fetch, clear_child_tid,
+    /// events the tracer logs itself, and what makes the window unverifiable.
+    func examine(_ chunk: EventChunk, _ process: TracedProcess, owning: Set<Int32>) -> EventChunk {
+        let problems: SyscallEvent.Flags = [.copyFailed, .truncated, .dropsBefore, .needsTracer, .unsupported, .undescribed]
+        countFetchStops(chunk.events)
+        var out = EventChunk()
+        for incoming in chunk.events {
+            // In a call the tracer handles, every event of the thread is that call's (its number
+            // may be gone by the exit: rt_sigreturn restores orig_rax -1).
+            // Whichever thread stopped: another's event can be here before that one's exit stop.
+            if !owning.isEmpty, owning.contains(incoming.tid) { continue }
+            if Recorder.isNewTaskReturn(incoming) { continue }  // a new task's first return: ptrace never logs it
+            let event = completeStopped(incoming, process)
+            if event.number == Int(SyscallNumber.set_tid_address), let t = threads[event.tid] {
+                t.clearChildTid = event.args[0] == 0 ? nil : event.args[0]
+            }
+            if process.current != nil, !event.flags.isDisjoint(with: problems) {
+                markUnverifiable(process, "the BPF logger could not log \(SyscallTable.name(event.number)) completely "
+                                 + "\(event.flags.intersection(problems)): replay may diverge")
+            }
+            out.append(event)
+        }
+        return out
+    }
+
+    static let taskCreators: Set<Int32> = [SyscallNumber.clone, SyscallNumber.clone3, SyscallNumber.fork, SyscallNumber.vfork]
+
+    /// The child's side of a fork/clone (it returns 0 in the new task).
     static func isNewTaskReturn(_ event: SyscallEvent) -> Bool {
-        let creators: Set<Int32> = [SyscallNumber.clone, SyscallNumber.clone3, SyscallNumber.fork, SyscallNumber.vfork]
-        return creators.contains(Int32(event.number)) && event.result == 0
+        taskCreators.contains(Int32(event.number)) && event.result == 0
     }
 
     /// Each `stopped` event's thread stops with SIGSTOP before it runs user code again.
@@ -142,31 +229,20 @@ extension Recorder {
     /// A `stopped` event with the bytes the tracer read: its thread has not run user code since
     /// the call (it stops first), so memory holds what the kernel wrote. Unchanged if reading fails.
     func completeStopped(_ event: SyscallEvent, _ process: TracedProcess) -> SyscallEvent {
-        guard event.flags.contains(.stopped), let result = event.result, let memory = try? process.memoryAccess(),
-              let writes = try? tableWrites(memory, number: Int32(event.number), args: event.args, result: result)
+        guard event.flags.contains(.stopped), let memory = try? process.memoryAccess(),
+              let writes = try? tableWrites(memory, number: Int32(event.number), args: event.args, result: event.result)
         else { return event }
         return event.completed(with: writes.map { .init(address: $0.address, length: $0.bytes.count, bytes: $0.bytes, copyError: 0) })
     }
 
-    func absorb(_ incoming: [SyscallEvent], into process: TracedProcess) {
-        let problems: SyscallEvent.Flags = [.copyFailed, .truncated, .dropsBefore, .needsTracer, .unsupported, .undescribed]
-        var bytes = 0
-        let events = incoming.map { completeStopped($0, process) }
-        for event in events {
-            if event.number == Int(SyscallNumber.set_tid_address), let t = threads[event.tid] {
-                t.clearChildTid = event.args[0] == 0 ? nil : event.args[0]
-            }
-            if process.current != nil, !event.flags.isDisjoint(with: problems) {
-                markUnverifiable(process, "the BPF logger could not log \(SyscallTable.name(event.number)) completely "
-                                 + "\(event.flags.intersection(problems)): replay may diverge")
-            }
-            bytes += 96 + event.regions.reduce(0) { $0 + $1.bytes.count }
-        }
-        // Kept as they came: turned into log events only when a capture needs the log.
-        guard let window = process.current, !events.isEmpty else { return }
-        window.kernelBatches.append(KernelBatch(position: window.log.count, time: now(window), events: events))
-        window.logBytes += bytes
-        window.syscalls += events.count
+    /// Kept as they came: turned into log events only when a capture needs the log.
+    func absorb(_ chunks: [EventChunk], into process: TracedProcess) {
+        guard let window = process.current else { return }
+        let chunks = chunks.filter { !$0.events.isEmpty }
+        guard !chunks.isEmpty else { return }
+        window.kernelBatches.append(KernelBatch(position: window.log.count, time: now(window), chunks: chunks))
+        window.logBytes += chunks.reduce(0) { $0 + $1.bytes }
+        window.syscalls += chunks.reduce(0) { $0 + $1.events.count }
     }
 
     /// The events of the window start's own injected calls (and of a shadow it cloned) are not
@@ -174,11 +250,17 @@ extension Recorder {
     func discardInjectedEvents(_ process: TracedProcess, shadow: Int32?) {
         guard let fast, process.fastPath else { return }
         if (try? fast.logger.sync()) == nil { markUnverifiable(process, "the BPF logger could not be drained at a window start") }
-        countFetchStops(fast.inbox.take(process.pid))
+        for chunk in fast.inbox.take(process.pid) where chunk.flags.contains(.stopped) { countFetchStops(chunk.events) }
         if let shadow {
             try? fast.logger.forget(tgid: shadow)
             _ = fast.inbox.take(shadow)
         }
+    }
+
+    /// A window is dropped: its kernel events are freed on the drain's CPU.
+    func bury(_ window: Window) {
+        fast?.inbox.bury(window.kernelBatches)
+        window.kernelBatches = []
     }
 
     /// The window's log misses something: the bundle cannot be verified.
@@ -246,18 +328,18 @@ extension Recorder {
 struct KernelBatch {
     let position: Int
     let time: UInt64
-    let events: [SyscallEvent]
+    let chunks: [EventChunk]
 
-    /// The log events the tracer would have written: an entry, and an exit unless the thread
-    /// never returned. Input strings are cut at VP_STRING_CAP bytes (the tracer's at 4096).
+    /// The log events the tracer would have written: an entry and an exit. Input strings are
+    /// cut at VP_STRING_CAP bytes (the tracer's at 4096).
     func logEvents() -> [LogEvent] {
         var out: [LogEvent] = []
-        out.reserveCapacity(events.count * 2)
-        for e in events {
+        out.reserveCapacity(chunks.reduce(0) { $0 + $1.events.count } * 2)
+        for e in chunks.lazy.flatMap(\.events) {
             let number = Int32(e.number)
             let strings = SyscallTable.inputStringArgs(e.number).filter { $0 < 6 }.map { e.inputString(arg: $0) }
             out.append(.syscallEntry(tid: e.tid, time: time, number: number, args: e.args, strings: strings))
-            guard let result = e.result else { continue }
+            let result = e.result
             let writes = e.written.filter { !$0.bytes.isEmpty }.map { MemoryWrite(address: $0.address, bytes: $0.bytes) }
             out.append(.syscallExit(tid: e.tid, time: time, number: number, result: result, writes: writes))
         }

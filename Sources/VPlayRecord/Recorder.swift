@@ -602,6 +602,7 @@ public final class Recorder {
 
     func dropWindows(_ process: TracedProcess) {
         for shadow in process.shadows { killShadow(shadow) }
+        for window in [process.current, process.previous].compactMap({ $0 }) { bury(window) }
         process.current = nil
         process.previous = nil
     }

@@ -75,6 +75,7 @@ extension Recorder {
             throw error
         }
         discardInjectedEvents(process, shadow: shadow)
+        if let old = process.previous { bury(old) }
         process.previous = process.current
         let window = Window(startNanos: monotonicNanos(), reason: reason, shadow: shadow, state: state)
         window.shadowLocalPid = shadowLocal

@@ -52,10 +52,13 @@ struct {
 // The event as it goes out: header, the regions used, their bytes. The area holds the
 // regions and then the data; twice the cap, so that a copy at any offset below the cap
 // provably stays inside.
+// After the area: the plan's bookkeeping (regions used, data bytes used), not sent.
 struct scratch {
     struct vp_event event;
     struct vp_region regions[VP_MAX_REGIONS];
     __u8 data[VP_DATA_CAP * 2];
+    __u32 n;
+    __u32 used;
 };
 
 struct {
@@ -64,20 +67,6 @@ struct {
     __type(key, __u32);
     __type(value, struct scratch);
 } scratch_space SEC(".maps");
-
-// The call a thread is in, stored at entry.
-struct in_call {
-    __s64 nr;
-    __u64 args[6];
-    __u32 active;
-};
-
-struct {
-    __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-    __uint(map_flags, BPF_F_NO_PREALLOC);
-    __type(key, int);
-    __type(value, struct in_call);
-} calls SEC(".maps");
 
 __u64 sequence = 0;
 
@@ -101,22 +90,6 @@ static __always_inline void read_args(struct pt_regs *regs, __u64 *args)
     args[3] = regs->r10;
     args[4] = regs->r8;
     args[5] = regs->r9;
-}
-
-SEC("tp_btf/sys_enter")
-int BPF_PROG(vp_sys_enter, struct pt_regs *regs, long id)
-{
-    __u32 tgid = bpf_get_current_pid_tgid() >> 32;
-    if (!is_recorded(tgid))
-        return 0;
-    struct in_call *call = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0,
-                                                BPF_LOCAL_STORAGE_GET_F_CREATE);
-    if (!call)
-        return 0; // the exit then reads the arguments from its registers and says so
-    call->nr = id;
-    read_args(regs, call->args);
-    call->active = 1;
-    return 0;
 }
 
 static __always_inline bool failed(__s64 ret) { return ret >= -4095 && ret <= -1; }
@@ -154,106 +127,124 @@ static __always_inline __u64 out_length(const struct vp_out *out, const __u64 *a
     return 0;
 }
 
-// Plans one region: where its bytes will be and how many fit under the cap.
-static __always_inline void add_region(struct scratch *s, __u32 *n, __u32 *used, __u64 addr, __u64 len)
+// Plans one written region: where its bytes will be and how many fit under the cap.
+static __always_inline void add_region(struct scratch *s, __u64 addr, __u64 len)
 {
     struct vp_event *e = &s->event;
     if (addr == 0 || len == 0)
         return;
-    if (*n >= VP_MAX_OUTS) {
+    if (s->n >= VP_MAX_OUTS) {
         e->flags |= VP_EV_TRUNCATED; // no slot left: the bytes are not described
         return;
     }
-    struct vp_region *r = &s->regions[*n & (VP_MAX_REGIONS - 1)];
-    __u32 room = VP_DATA_CAP - *used;
+    struct vp_region *r = &s->regions[s->n & (VP_MAX_REGIONS - 1)];
+    __u32 used = s->used < VP_DATA_CAP ? s->used : VP_DATA_CAP;
+    __u32 room = VP_DATA_CAP - used;
     __u32 take = len < room ? len : room;
     r->addr = addr;
     r->len = len > 0xffffffffull ? 0xffffffffu : len;
-    r->data_offset = *used;
+    r->data_offset = used;
     r->copied = take;
     r->err = 0;
     r->kind = VP_REGION_WRITTEN;
     if (take < len)
         e->flags |= VP_EV_TRUNCATED;
-    *used += take;
-    *n += 1;
+    s->used = used + take;
+    s->n += 1;
 }
 
-// Where region data starts in the scratch area: right after the n regions (the event goes out compact).
-static __always_inline __u32 data_start(__u32 n)
+// Where data byte `offset` goes: after the regions (`start`), bounded so that a copy of up to
+// VP_DATA_CAP bytes provably stays inside the area (regions + twice the cap).
+static __always_inline __u32 area_offset(__u32 start, __u32 offset)
 {
-    return n > VP_MAX_REGIONS ? VP_MAX_REGIONS * sizeof(struct vp_region) : n * sizeof(struct vp_region);
+    __u32 regions = VP_MAX_REGIONS * sizeof(struct vp_region);
+    return (start < regions ? start : regions) + (offset & (VP_DATA_CAP - 1));
 }
 
-// Copies the planned written regions' bytes (the first nouts regions) to `start` + their offset.
-static __always_inline void copy_regions(struct scratch *s, __u32 nouts, __u32 start, struct vp_counters *counters)
-{
-    __u8 *base = (__u8 *)s->regions;
-    for (int i = 0; i < VP_MAX_OUTS; i++) {
-        if (i >= nouts)
-            break;
-        struct vp_region *r = &s->regions[i];
-        __u32 size = r->copied;
-        if (size == 0)
-            continue;
-        // Bounds the verifier can follow: start <= the regions, offset < CAP, size <= CAP.
-        if (size > VP_DATA_CAP)
-            size = VP_DATA_CAP;
-        barrier_var(size);
-        __u32 at = start + (r->data_offset & (VP_DATA_CAP - 1));
-        if (at > VP_MAX_REGIONS * sizeof(struct vp_region) + VP_DATA_CAP)
-            break;
-        barrier_var(at);
-        long err = bpf_probe_read_user(base + at, size, (const void *)r->addr);
-        if (err) {
-            r->err = err;
-            r->copied = 0;
-            s->event.flags |= VP_EV_COPY_FAILED;
-            if (counters)
-                counters->copy_failures++;
-        }
-    }
-}
+// The subprograms below are global (not inlined): the verifier checks each once, instead of
+// every combination of rules, lengths and failures along the loops that call them.
 
-// Copies the input strings (paths) the rule names after the written bytes, for the report.
-// Regions n..nall-1 were reserved for them; `used` bytes of data are taken. Returns the data length.
-static __always_inline __u32 copy_strings(struct scratch *s, const struct vp_rule *rule, __u32 n, __u32 nall,
-                                          __u32 start, __u32 used)
+// Plans the regions of one out-buffer rule of the call.
+__noinline int plan_out(struct scratch *s, const struct vp_out *out)
 {
+    if (!s || !out)
+        return 0;
     struct vp_event *e = &s->event;
-    __u8 *base = (__u8 *)s->regions;
-    for (int i = 0; i < 6; i++) {
-        if (!(rule->strings & (1u << i)) || e->args[i] == 0)
-            continue;
-        if (n >= nall || n >= VP_MAX_REGIONS)
-            break;
-        struct vp_region *r = &s->regions[n & (VP_MAX_REGIONS - 1)];
-        n++;
-        r->addr = e->args[i];
-        r->kind = VP_REGION_STRING;
-        r->data_offset = used;
-        r->len = 0;
-        r->copied = 0;
-        r->err = 0;
-        if (used >= VP_DATA_CAP)
-            continue;
-        __u32 at = start + (used & (VP_DATA_CAP - 1));
-        if (at > VP_MAX_REGIONS * sizeof(struct vp_region) + VP_DATA_CAP)
-            break;
-        barrier_var(at);
-        long got = bpf_probe_read_user_str(base + at, VP_STRING_CAP, (const void *)r->addr);
-        if (got <= 0) {
-            r->err = got < 0 ? got : 0;
-            continue;
-        }
-        __u32 length = got - 1; // without the NUL
-        if (length > VP_DATA_CAP - used)
-            length = VP_DATA_CAP - used;
-        r->len = length;
-        r->copied = length;
-        used += length;
+    if (!applies(out, e->ret) || out->arg >= 6)
+        return 0;
+    __u64 addr = e->args[out->arg & 7];
+    if (out->kind == VP_OUT_LENGTH_PTR) {
+        // The kernel stored the length it wrote in the u32 at args[len_arg]; both the
+        // buffer and that field are written, and nothing when either pointer is null.
+        __u64 at = out->len_arg < 6 ? e->args[out->len_arg & 7] : 0;
+        __u32 length = 0;
+        if (addr == 0 || at == 0)
+            return 0;
+        if (bpf_probe_read_user(&length, sizeof(length), (const void *)at) == 0)
+            add_region(s, addr, length < out->size ? length : out->size);
+        else
+            e->flags |= VP_EV_COPY_FAILED; // the buffer's length is unknown
+        add_region(s, at, sizeof(length));
+        return 0;
     }
-    return used;
+    add_region(s, addr, out_length(out, e->args, e->ret));
+    return 0;
+}
+
+// Copies written region i's bytes to `start` + its offset in the area after the event
+// (the event goes out compact). Returns 1 when the copy failed.
+__noinline int copy_region(struct scratch *s, __u32 i, __u32 start)
+{
+    if (!s || i >= VP_MAX_OUTS)
+        return 0;
+    struct vp_region *r = &s->regions[i & (VP_MAX_REGIONS - 1)];
+    __u32 size = r->copied;
+    if (size == 0)
+        return 0;
+    if (size > VP_DATA_CAP)
+        size = VP_DATA_CAP;
+    __u32 at = area_offset(start, r->data_offset);
+    __u8 *base = (__u8 *)s->regions;
+    long err = bpf_probe_read_user(base + at, size, (const void *)r->addr);
+    if (!err)
+        return 0;
+    r->err = err;
+    r->copied = 0;
+    s->event.flags |= VP_EV_COPY_FAILED;
+    return 1;
+}
+
+// Copies the input string at args[arg] (a path) into region s->n, after `used` data bytes,
+// for the report.
+__noinline int copy_string(struct scratch *s, __u32 arg, __u32 start)
+{
+    if (!s || arg >= 6 || s->n >= VP_MAX_REGIONS)
+        return 0;
+    struct vp_region *r = &s->regions[s->n & (VP_MAX_REGIONS - 1)];
+    s->n += 1;
+    __u32 used = s->used;
+    r->addr = s->event.args[arg & 7];
+    r->kind = VP_REGION_STRING;
+    r->data_offset = used;
+    r->len = 0;
+    r->copied = 0;
+    r->err = 0;
+    if (used >= VP_DATA_CAP)
+        return 0;
+    __u32 at = area_offset(start, used);
+    __u8 *base = (__u8 *)s->regions;
+    long got = bpf_probe_read_user_str(base + at, VP_STRING_CAP, (const void *)r->addr);
+    if (got <= 0) {
+        r->err = got;
+        return 0;
+    }
+    __u32 length = got - 1; // without the NUL
+    if (length > VP_DATA_CAP - used)
+        length = VP_DATA_CAP - used;
+    r->len = length;
+    r->copied = length;
+    s->used = used + length;
+    return 0;
 }
 
 // Plans and copies the regions the rule describes, then the input strings; returns the data length.
@@ -261,41 +252,33 @@ static __always_inline __u32 copy_outs(struct scratch *s, const struct vp_rule *
                                        struct vp_counters *counters)
 {
     struct vp_event *e = &s->event;
-    __u32 used = 0, n = 0;
+    s->n = 0;
+    s->used = 0;
     for (int i = 0; i < VP_MAX_OUTS; i++) {
         if (i >= rule->nouts)
             break;
-        const struct vp_out *out = &rule->outs[i];
-        if (!applies(out, e->ret) || out->arg >= 6)
-            continue;
-        __u64 addr = e->args[out->arg & 7];
-        if (out->kind == VP_OUT_LENGTH_PTR) {
-            // The kernel stored the length it wrote in the u32 at args[len_arg]; both the
-            // buffer and that field are written, and nothing when either pointer is null.
-            __u64 at = out->len_arg < 6 ? e->args[out->len_arg & 7] : 0;
-            __u32 length = 0;
-            if (addr == 0 || at == 0)
-                continue;
-            if (bpf_probe_read_user(&length, sizeof(length), (const void *)at) == 0)
-                add_region(s, &n, &used, addr, length < out->size ? length : out->size);
-            else
-                e->flags |= VP_EV_COPY_FAILED; // the buffer's length is unknown
-            add_region(s, &n, &used, at, sizeof(length));
-            continue;
-        }
-        add_region(s, &n, &used, addr, out_length(out, e->args, e->ret));
+        plan_out(s, &rule->outs[i]);
     }
-    __u32 nall = n;
+    __u32 nouts = s->n;
+    __u32 nall = nouts;
     for (int i = 0; i < 6; i++)
         if ((rule->strings & (1u << i)) && e->args[i] != 0)
             nall++;
     if (nall > VP_MAX_REGIONS)
         nall = VP_MAX_REGIONS;
-    __u32 start = data_start(nall);
-    copy_regions(s, n, start, counters);
-    used = copy_strings(s, rule, n, nall, start, used);
-    e->nregions = nall;
-    return used;
+    // Data starts right after the regions that go out.
+    __u32 start = nall * sizeof(struct vp_region);
+    for (int i = 0; i < VP_MAX_OUTS; i++) {
+        if (i >= nouts)
+            break;
+        if (copy_region(s, i, start) && counters)
+            counters->copy_failures++;
+    }
+    for (int i = 0; i < 6; i++)
+        if ((rule->strings & (1u << i)) && e->args[i] != 0)
+            copy_string(s, i, start);
+    e->nregions = s->n < VP_MAX_REGIONS ? s->n : VP_MAX_REGIONS;
+    return s->used < VP_DATA_CAP ? s->used : VP_DATA_CAP;
 }
 
 // Sends the assembled event; a full ring is counted per CPU and announced by the next event.
@@ -316,7 +299,7 @@ static __always_inline void emit(struct scratch *s, __u32 data_len, struct vp_co
     // Waking the consumer costs an interrupt to its CPU per event (measured: most of the cost
     // of a logged call). The drain polls with a short timeout and the tracer drains at its
     // stops, so only a filling ring wakes it.
-    __u64 wake = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > (4 << 20) ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+    __u64 wake = BPF_RB_NO_WAKEUP;
     long err = bpf_ringbuf_output(&events, s, size, wake);
     if (!c)
         return;
@@ -357,6 +340,9 @@ static __always_inline struct scratch *begin(__s64 nr)
     return s;
 }
 
+// The arguments are still in the registers at the exit (the calls that replace them, a
+// successful exec and rt_sigreturn, have no arguments the log needs), so there is no program
+// on sys_enter: every process on the host pays for one program per call, not two.
 SEC("tp_btf/sys_exit")
 int BPF_PROG(vp_sys_exit, struct pt_regs *regs, long ret)
 {
@@ -364,10 +350,14 @@ int BPF_PROG(vp_sys_exit, struct pt_regs *regs, long ret)
     if (!is_recorded(tgid))
         return 0;
     __s64 nr = regs->orig_ax;
-    struct in_call *call = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0, 0);
-    // A call that restored a register frame (rt_sigreturn) leaves orig_ax -1: the number is the entry's.
-    if (nr < 0 && call && call->active)
-        nr = call->nr;
+    // A call that restored a register frame leaves orig_ax -1; so does a call numbered -1,
+    // which fails with ENOSYS. The settings name the frame-restoring call (rt_sigreturn).
+    if (nr == -1 && ret != -38) {
+        __u32 zero = 0;
+        struct vp_settings *config = bpf_map_lookup_elem(&settings, &zero);
+        if (config && config->frame_restore_nr)
+            nr = config->frame_restore_nr;
+    }
     struct scratch *s = begin(nr);
     if (!s)
         return 0;
@@ -375,14 +365,7 @@ int BPF_PROG(vp_sys_exit, struct pt_regs *regs, long ret)
     struct vp_counters *c = bpf_map_lookup_elem(&counters, &zero);
     struct vp_event *e = &s->event;
     e->ret = ret;
-    if (call && call->active && call->nr == nr) {
-        for (int i = 0; i < 6; i++)
-            e->args[i] = call->args[i];
-        call->active = 0;
-    } else {
-        read_args(regs, e->args);
-        e->flags |= VP_EV_NO_ENTRY;
-    }
+    read_args(regs, e->args);
     __u32 data_len = 0;
     __u32 key = (__u32)nr;
     struct vp_rule *rule = nr >= 0 && nr < VP_MAX_SYSCALLS ? bpf_map_lookup_elem(&rules, &key) : NULL;
@@ -415,27 +398,15 @@ int BPF_PROG(vp_fork, struct task_struct *parent, struct task_struct *child)
     return 0;
 }
 
-// A thread that ends inside a call (exit, exit_group, a fatal signal) gets an event for it;
-// the last thread of a process takes its tgid out of the map.
+// The last thread of a process takes its tgid out of the map. (A thread that ends inside a
+// call gets no event: the tracer sees exit and exit_group, and a thread killed inside a call
+// ends with its process.)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(vp_exit, struct task_struct *task)
 {
     __u32 tgid = BPF_CORE_READ(task, tgid);
     if (!is_recorded(tgid))
         return 0;
-    struct in_call *call = bpf_task_storage_get(&calls, task, 0, 0);
-    if (call && call->active) {
-        struct scratch *s = begin(call->nr);
-        if (s) {
-            __u32 zero = 0;
-            struct vp_counters *c = bpf_map_lookup_elem(&counters, &zero);
-            for (int i = 0; i < 6; i++)
-                s->event.args[i] = call->args[i];
-            s->event.flags |= VP_EV_NO_RETURN;
-            call->active = 0;
-            emit(s, 0, c);
-        }
-    }
     __u64 *word = recorded_word(tgid);
     if (word && BPF_CORE_READ(task, signal, live.counter) == 0)
         __sync_fetch_and_and(word, ~(1ull << (tgid % 64)));

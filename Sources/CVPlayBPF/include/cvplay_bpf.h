@@ -16,8 +16,8 @@ int vp_bpf_load(const void *object, size_t size, struct vp_bpf **out, char *log,
 int vp_bpf_attach(struct vp_bpf *bpf, char *log, size_t log_size);
 int vp_bpf_set_rule(struct vp_bpf *bpf, uint32_t number, const struct vp_rule *rule);
 int vp_bpf_add_tgid(struct vp_bpf *bpf, uint32_t tgid);
-// The signal an incomplete event's thread is sent (0: none); see struct vp_settings.
-int vp_bpf_set_stop_signal(struct vp_bpf *bpf, uint32_t signal);
+// The one entry of the settings map (struct vp_settings).
+int vp_bpf_set_settings(struct vp_bpf *bpf, const struct vp_settings *settings);
 int vp_bpf_remove_tgid(struct vp_bpf *bpf, uint32_t tgid);
 // 1 when recorded, 0 when not, negative errno on failure.
 int vp_bpf_is_recorded(struct vp_bpf *bpf, uint32_t tgid);

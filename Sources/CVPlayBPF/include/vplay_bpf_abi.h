@@ -63,8 +63,8 @@ struct vp_rule {
 };
 
 // vp_event.flags: every way an event can be incomplete is marked, never silent.
-#define VP_EV_NO_ENTRY (1u << 0)      // entry not seen (a new task's first return, or recording began mid-call): args read at exit
-#define VP_EV_NO_RETURN (1u << 1)     // the thread exited inside the call (exit, exit_group, a fatal signal): no result, no bytes
+// (Bits 0 and 1 are free: events are logged at the exit only, with the arguments still in
+// the registers; a call no thread returns from has no event.)
 #define VP_EV_UNDESCRIBED (1u << 2)   // the rules map has no rule for this number
 #define VP_EV_NEEDS_TRACER (1u << 3)  // the table says the tracer must fetch the writes
 #define VP_EV_UNSUPPORTED (1u << 4)   // the table says the call cannot be captured
@@ -77,8 +77,8 @@ struct vp_rule {
 
 // The one entry of the "settings" map, set by the loader.
 struct vp_settings {
-    __u32 stop_signal;  // 0: incomplete events stay marked; else sent to the thread (SIGSTOP)
-    __u32 reserved;
+    __u32 stop_signal;      // 0: incomplete events stay marked; else sent to the thread (SIGSTOP)
+    __u32 frame_restore_nr; // the call an exit with orig_ax -1 (and not ENOSYS) was: rt_sigreturn
 };
 
 // vp_region.kind
