@@ -4,13 +4,17 @@
 # Usage: examples/bench.sh      (VPLAY_BUNDLE=/path/to/vplay-bundle skips the release build)
 #
 # Builds vplay in release mode, then runs each workload natively and under
-# `vplay-bundle record --output TMP -- …`, both pinned to CPU 0 with `taskset -c 0`
+# `vplay-bundle record --path ptrace --output TMP -- …`, both pinned to CPU 0 with `taskset -c 0`
 # (the recorder and the recorded tree share one CPU, as docs/architecture.md describes):
 #   getppid      1,000,000 getppid syscalls (examples/getppid_loop.c): the worst case
 #   xz           xz -T1 -3 of 30 MB of generated, semi-compressible text: mostly CPU
 #   tar          tar c /usr/include > /dev/null: many small file syscalls
 #                (GNU tar does not read file contents when the archive is /dev/null,
 #                so this is open/stat/getdents-heavy)
+# Then, BPF path only: getppid x 10,000,000 (the program-load cost amortized), the cost to a
+# process that is not recorded while a recording runs (ns per getppid), and redis-server under
+# redis-benchmark (server and recorder on CPU 0, client on CPU 1): requests per second, native,
+# on each path, and the share of native kept. (VPLAY_BENCH_NO_REDIS=1 skips redis.)
 # Then the partial checkpoint: examples/big_heap.c writes 512 MiB and 4 GiB of heap, works on
 # 8 KiB of it for 3 s and crashes; printed are the run times, the capture time (fatal signal
 # to bundle complete), the window-start snapshot time per GiB, and saved bytes vs resident.
@@ -65,8 +69,8 @@ bench() {
     rm -rf "$work/bundles"; mkdir -p "$work/bundles"
     local native recorded ratio notsc ratio2 bpf ratio3
     native=$(time_cmd "$work/native.log" taskset -c 0 "$@")
-    recorded=$(time_cmd "$work/record.log" taskset -c 0 "$vplay" record --output "$work/bundles" -- "$@")
-    notsc=$(time_cmd "$work/record.log" taskset -c 0 "$vplay" record --no-trap-rdtsc --output "$work/bundles" -- "$@")
+    recorded=$(time_cmd "$work/record.log" taskset -c 0 "$vplay" record --path ptrace --output "$work/bundles" -- "$@")
+    notsc=$(time_cmd "$work/record.log" taskset -c 0 "$vplay" record --path ptrace --no-trap-rdtsc --output "$work/bundles" -- "$@")
     # The BPF path: the recorder pins itself and the program to CPU 0 and its ring-buffer drain
     # to CPU 1 (taskset would hold the drain on CPU 0 too).
     bpf=$(time_cmd "$work/record.log" "$vplay" record --path bpf --cpu 0 --output "$work/bundles" -- "$@")
@@ -91,6 +95,61 @@ time_crash() {
     "$@" > /dev/null 2>> "$work/record.log" || true
     t1=$(now)
     awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }'
+}
+
+# ns per getppid of a process that is not recorded, with and without a recording running
+# (the BPF programs run for every process on the host).
+unrecorded_cost() {
+    local n=3000000 before during after
+    before=$(time_cmd "$work/native.log" taskset -c 1 "$work/getppid_loop" "$n")
+    "$vplay" record --path bpf --cpu 0 --output "$work/bundles" -- sleep 4 2>> "$work/record.log" &
+    local recorder=$!
+    sleep 1
+    during=$(time_cmd "$work/native.log" taskset -c 1 "$work/getppid_loop" "$n")
+    wait "$recorder" 2> /dev/null || true
+    after=$(time_cmd "$work/native.log" taskset -c 1 "$work/getppid_loop" "$n")
+    awk -v b="$before" -v d="$during" -v a="$after" -v n="$n" 'BEGIN {
+        base = (b + a) / 2;
+        printf "%-34s %10.2f s alone, %.2f s while a recording runs: +%.0f ns per call\n",
+               "unrecorded getppid x 3,000,000", base, d, (d - base) / n * 1e9 }'
+}
+
+# redis_serve PORT [vplay record options...]: starts redis-server (pinned to CPU 0, or recorded
+# with its recorder on CPU 0), waits until it answers; prints the pid to wait for.
+redis_serve() {
+    local port="$1"; shift
+    local server=(redis-server --port "$port" --save "" --appendonly no --bind 127.0.0.1 --protected-mode no)
+    if (($# == 0)); then
+        taskset -c 0 "${server[@]}" > /dev/null 2>&1 &
+    else
+        "$vplay" record "$@" --cpu 0 --output "$work/bundles" -- "${server[@]}" > /dev/null 2>> "$work/record.log" &
+    fi
+    local pid=$!
+    for _ in $(seq 1 100); do
+        redis-cli -p "$port" ping > /dev/null 2>&1 && break
+        sleep 0.1
+    done
+    echo "$pid"
+}
+
+# requests per second of SET and GET (the mean of both) against PORT, client on CPU 1.
+redis_rate() {
+    taskset -c 1 redis-benchmark -p "$1" -n "$2" -c 20 -t set,get -q 2> /dev/null |
+        awk '/requests per second/ { for (i = 1; i <= NF; i++) if ($i == "requests") { sum += $(i-1); n++ } }
+             END { if (n) printf "%.0f", sum / n; else print "FAILED" }'
+}
+
+redis_bench() {
+    local port=16379 pid native bpf ptrace
+    pid=$(redis_serve $port); native=$(redis_rate $port 200000)
+    redis-cli -p $port shutdown nosave > /dev/null 2>&1 || true; wait "$pid" 2> /dev/null || true
+    pid=$(redis_serve $port --path bpf); bpf=$(redis_rate $port 200000)
+    redis-cli -p $port shutdown nosave > /dev/null 2>&1 || true; wait "$pid" 2> /dev/null || true
+    pid=$(redis_serve $port --path ptrace); ptrace=$(redis_rate $port 20000)
+    redis-cli -p $port shutdown nosave > /dev/null 2>&1 || true; wait "$pid" 2> /dev/null || true
+    printf '%-34s %12s %12s %8s %12s %8s\n' "redis-benchmark -c 20 set,get" "native req/s" "bpf req/s" "kept" "ptrace req/s" "kept"
+    awk -v n="$native" -v b="$bpf" -v p="$ptrace" 'BEGIN {
+        printf "%-34s %12s %12s %7.0f%% %12s %7.0f%%\n", "", n, b, (n > 0 ? 100 * b / n : 0), p, (n > 0 ? 100 * p / n : 0) }'
 }
 
 checkpoint() {
@@ -118,6 +177,15 @@ if [[ -z "${VPLAY_BENCH_CHECKPOINT_ONLY:-}" ]]; then
     bench "xz -T1 -3 (30 MB text)" xz -T1 -3 -c "$work/data.txt"
     bench "tar c /usr/include > /dev/null" tar c /usr/include
     echo
+    ten_native=$(time_cmd "$work/native.log" taskset -c 0 "$work/getppid_loop" 10000000)
+    ten_bpf=$(time_cmd "$work/record.log" "$vplay" record --path bpf --cpu 0 --output "$work/bundles" -- "$work/getppid_loop" 10000000)
+    printf '%-34s %10s %12s %8s %14s %8s %8s %8s\n' "getppid x 10,000,000 (bpf only)" "$ten_native" "-" "-" "-" "-" "$ten_bpf" "$(ratio_of "$ten_native" "$ten_bpf")"
+    unrecorded_cost
+    echo
+    if [[ -z "${VPLAY_BENCH_NO_REDIS:-}" ]] && command -v redis-server > /dev/null && command -v redis-benchmark > /dev/null; then
+        redis_bench
+        echo
+    fi
 fi
 
 printf '%-22s %8s %10s %9s %12s %12s %14s %9s %10s %s\n' "partial checkpoint" "native s" "recorded s" \

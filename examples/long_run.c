@@ -25,7 +25,7 @@ int main(int argc, char **argv) {
     unsigned long iterations = 0;
     unsigned long ppid_sum = 0;
     for (;;) {
-        for (volatile int k = 0; k < 200000; k = k + 1) {
+        for (volatile int k = 0; k < 400000; k = k + 1) {
         }
         ppid_sum += (unsigned long)getppid();
         if (write(devnull, "x", 1) != 1) return 2;

@@ -275,19 +275,11 @@ void vp_bpf_close(struct vp_bpf *bpf)
     free(bpf);
 }
 
-int vp_trace_filter(const int *allowed, int count, int mmap_nr, int rseq_nr, void **out) {
+int vp_refusal_filter(int rseq_nr, void **out) {
     *out = NULL;
-    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRACE(0));
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
     if (!ctx) return -ENOMEM;
-    int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRACE(0));
-    if (rc == 0) rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-    // A binary tree of numbers: the cost of a call the filter lets through stays flat.
-    if (rc == 0) rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
-    for (int i = 0; rc == 0 && i < count; i++) {
-        if (allowed[i] == mmap_nr || allowed[i] == rseq_nr) continue;
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
-    }
-    if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, mmap_nr, 1, SCMP_A3(SCMP_CMP_MASKED_EQ, 0x20, 0x20));
+    int rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
     if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), rseq_nr, 0);
     int fd = -1;
     if (rc == 0) {

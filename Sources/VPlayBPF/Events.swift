@@ -66,12 +66,12 @@ public struct SyscallEvent: Sendable, Equatable {
     /// With dropsBefore: how many events this CPU lost before this one.
     public let lostBefore: UInt32
 
-    /// The event with the written regions the tracer read itself: no longer truncated or
-    /// failed (`stopped` stays, saying who completed it). The input strings are kept.
+    /// The event with the written regions the tracer read itself: no longer truncated, failed
+    /// or waiting for the tracer (`stopped` stays, saying who completed it). The input strings are kept.
     public func completed(with written: [Region]) -> SyscallEvent {
         SyscallEvent(sequence: sequence, tid: tid, tgid: tgid, number: number, args: args, result: result,
                      regions: written + regions.filter(\.isInputString),
-                     flags: flags.subtracting([.truncated, .copyFailed]), lostBefore: lostBefore)
+                     flags: flags.subtracting([.truncated, .copyFailed, .needsTracer]), lostBefore: lostBefore)
     }
 
     /// The regions the kernel wrote (not the input strings).

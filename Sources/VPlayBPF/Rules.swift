@@ -30,6 +30,17 @@ enum RuleEncoding {
         return encoded
     }
 
+    static func encodeStop(_ stop: TracerStop?, into rule: inout vp_rule) {
+        switch stop {
+        case nil: rule.stop = UInt8(VP_STOP_NEVER)
+        case .always: rule.stop = UInt8(VP_STOP_ALWAYS)
+        case .unlessArgHasBits(let arg, let mask, _):
+            rule.stop = UInt8(VP_STOP_UNLESS_BITS)
+            rule.stop_arg = UInt8(clamping: arg)
+            rule.stop_mask = mask
+        }
+    }
+
     private static func encode(_ out: KernelOut) -> vp_out? {
         guard (0 ..< 6).contains(out.arg) else { return nil }
         var encoded = vp_out()

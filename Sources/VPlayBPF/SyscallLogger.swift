@@ -137,6 +137,7 @@ public final class SyscallLogger: @unchecked Sendable {
             // A rule vp_rule cannot hold stays zero: the BPF side marks its events undescribed.
             guard var encoded = RuleEncoding.encode(rule) else { continue }
             encoded.strings = SyscallTable.inputStringArgs(number).reduce(0) { $0 | (1 << UInt32($1)) }
+            RuleEncoding.encodeStop(SyscallTable.tracerStop(number), into: &encoded)
             let rc = vp_bpf_set_rule(handle, UInt32(number), &encoded)
             guard rc == 0 else { throw SyscallLoggerError.mapUpdate(map: "rules", key: UInt32(number), errno: -rc) }
         }

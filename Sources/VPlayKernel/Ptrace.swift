@@ -133,6 +133,14 @@ public struct Tracee: Hashable, Sendable {
         return withUnsafeBytes(of: &info) { Array($0) }
     }
 
+    /// Whether the pending signal stop is a SIGSTOP the kernel itself sent (si_code SI_KERNEL):
+    /// the BPF logger's stop for the tracer (a tracee's own ptrace cannot attach to it, and the
+    /// kernel sends SIGSTOP for nothing else), never the program's.
+    public func isLoggerStop(_ signal: Int32) -> Bool {
+        guard signal == SIGSTOP, let info = try? siginfo() else { return false }
+        return info.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: Int32.self) } == 0x80
+    }
+
     public func setSiginfo(_ bytes: [UInt8]) throws {
         var info = siginfo_t()
         withUnsafeMutableBytes(of: &info) { dst in

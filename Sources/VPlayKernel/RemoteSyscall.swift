@@ -89,6 +89,8 @@ public final class RemoteCaller {
                 throw TraceError("thread \(tracee.tid) ended during an injected syscall (\(status))")
             case .event(.exit, _):
                 throw TraceError("thread \(tracee.tid) is exiting; cannot inject a syscall")
+            case .signalStop(let sig) where tracee.isLoggerStop(sig):
+                try tracee.resumeSyscall()  // the BPF logger's stop after an injected call: nothing to fetch
             case .signalStop(let sig):
                 // Everything else is blocked: this is a fault of the injected call itself.
                 let regs = try tracee.registers()

@@ -46,16 +46,19 @@ final class EventInbox: @unchecked Sendable {
     /// Adds events; returns whether some process now has at least `limit` events waiting.
     @discardableResult
     func add(_ events: [SyscallEvent], limit: Int = .max) -> Bool {
+        // Built in a local (appending through an array subscript would copy the events).
         var chunks: [(Int32, EventChunk)] = []
+        var current = EventChunk()
+        var tgid: Int32 = 0
         for e in events {
-            if let last = chunks.last, last.0 == e.tgid {
-                chunks[chunks.count - 1].1.append(e)
-            } else {
-                var chunk = EventChunk()
-                chunk.append(e)
-                chunks.append((e.tgid, chunk))
+            if e.tgid != tgid, !current.events.isEmpty {
+                chunks.append((tgid, current))
+                current = EventChunk()
             }
+            tgid = e.tgid
+            current.append(e)
         }
+        if !current.events.isEmpty { chunks.append((tgid, current)) }
         lock.lock()
         defer { lock.unlock() }
         var full = false
@@ -120,7 +123,7 @@ final class FastPath {
     /// `rotationEvents` events waiting, the drain interrupts the tracer (the calling thread,
     /// blocked in waitpid) so that a window starts: a window's log stays short enough to replay.
     init(programCPU: Int32?, rotationEvents: Int) throws {
-        filter = try StopFilter.build()
+        filter = try RefusalFilter.build()
         logger = try SyscallLogger()
         try logger.stopIncompleteThreads(with: SIGSTOP)
         let inbox = self.inbox
@@ -138,9 +141,7 @@ final class FastPath {
 }
 
 extension Recorder {
-    var ptraceOptions: PtraceOptions {
-        fast == nil ? Recorder.traceOptions : Recorder.traceOptions.union(.traceSeccomp)
-    }
+    var ptraceOptions: PtraceOptions { Recorder.traceOptions }
 
     /// Loads the BPF logger when the options ask for it; nil (after one warning) when it
     /// cannot be used, and the ptrace path records.
@@ -193,7 +194,6 @@ extension Recorder {
     /// events the tracer logs itself, and what makes the window unverifiable.
     func examine(_ chunk: EventChunk, _ process: TracedProcess, owning: Set<Int32>) -> EventChunk {
         let problems: SyscallEvent.Flags = [.copyFailed, .truncated, .dropsBefore, .needsTracer, .unsupported, .undescribed]
-        countFetchStops(chunk.events)
         var out = EventChunk()
         for incoming in chunk.events {
             // In a call the tracer handles, every event of the thread is that call's (its number
@@ -221,18 +221,17 @@ extension Recorder {
         taskCreators.contains(Int32(event.number)) && event.result == 0
     }
 
-    /// Each `stopped` event's thread stops with SIGSTOP before it runs user code again.
-    func countFetchStops(_ events: [SyscallEvent]) {
-        for event in events where event.flags.contains(.stopped) { threads[event.tid]?.fetchStops += 1 }
-    }
-
-    /// A `stopped` event with the bytes the tracer read: its thread has not run user code since
-    /// the call (it stops first), so memory holds what the kernel wrote. Unchanged if reading fails.
+    /// A `stopped` event with the bytes the tracer read, as the ptrace path reads them (the
+    /// table's regions, a file mapping's contents): its thread has not run user code since the
+    /// call (it stops first), so memory holds what the kernel wrote. Unchanged if reading fails.
     func completeStopped(_ event: SyscallEvent, _ process: TracedProcess) -> SyscallEvent {
-        guard event.flags.contains(.stopped), let memory = try? process.memoryAccess(),
-              let writes = try? tableWrites(memory, number: Int32(event.number), args: event.args, result: event.result)
-        else { return event }
-        return event.completed(with: writes.map { .init(address: $0.address, length: $0.bytes.count, bytes: $0.bytes, copyError: 0) })
+        guard event.flags.contains(.stopped), let memory = try? process.memoryAccess() else { return event }
+        let number = Int32(event.number)
+        guard let writes = try? tableWrites(memory, number: number, args: event.args, result: event.result) else { return event }
+        let extra = mappingWrites(process, memory, number: number, args: event.args, result: event.result)
+        return event.completed(with: (writes + extra).map {
+            .init(address: $0.address, length: $0.bytes.count, bytes: $0.bytes, copyError: 0)
+        })
     }
 
     /// Kept as they came: turned into log events only when a capture needs the log.
@@ -250,7 +249,7 @@ extension Recorder {
     func discardInjectedEvents(_ process: TracedProcess, shadow: Int32?) {
         guard let fast, process.fastPath else { return }
         if (try? fast.logger.sync()) == nil { markUnverifiable(process, "the BPF logger could not be drained at a window start") }
-        for chunk in fast.inbox.take(process.pid) where chunk.flags.contains(.stopped) { countFetchStops(chunk.events) }
+        _ = fast.inbox.take(process.pid)
         if let shadow {
             try? fast.logger.forget(tgid: shadow)
             _ = fast.inbox.take(shadow)
@@ -279,10 +278,10 @@ extension Recorder {
         return reasons
     }
 
-    /// Installs the stop filter into `thread`'s process with an injected seccomp() call, at its
-    /// exec window start. When that fails the process is recorded on the ptrace path.
-    func installStopFilter(_ process: TracedProcess, _ thread: TracedThread) throws {
-        guard let fast, process.fastPath, !process.hasStopFilter else { return }
+    /// Installs the refusal filter (rseq) into `thread`'s process with an injected seccomp()
+    /// call, at its exec window start. When that fails the process is recorded on the ptrace path.
+    func installRefusalFilter(_ process: TracedProcess, _ thread: TracedThread) throws {
+        guard let fast, process.fastPath, !process.hasRefusalFilter else { return }
         let memory = try process.memoryAccess()
         if process.syscallInstruction == nil {
             process.syscallInstruction = try VDSOPatcher.patch(pid: process.pid, memory: memory, maps: try ProcFS.maps(process.pid))
@@ -310,9 +309,9 @@ extension Recorder {
         }
         try caller.finish(reissue: false)
         if installed == 0 {
-            process.hasStopFilter = true
+            process.hasRefusalFilter = true
         } else {
-            fallBackToPtrace(process, "seccomp() of the stop filter failed (errno \(-installed))")
+            fallBackToPtrace(process, "seccomp() of the refusal filter failed (errno \(-installed))")
         }
     }
 

@@ -196,13 +196,9 @@ public final class Recorder {
             if entering { try syscallEntry(thread) } else { try syscallExit(thread) }
         case .event(.exec, _):
             try execEvent(thread)
-        case .event(.seccomp, _):
-            // The stop filter sent a call the BPF logger cannot log completely: the tracer logs
-            // its entry here and its exit at the syscall-exit stop PTRACE_SYSCALL brings.
-            thread.syscallStateKnown = true
-            try syscallEntry(thread)
         case .event(let ev, _) where ev == .fork || ev == .vfork || ev == .clone:
             let child = Int32(truncatingIfNeeded: try tracee.eventMessage())
+            try takeOverCreatingCall(thread)
             try newTask(child, parent: thread, vfork: ev == .vfork)
             try resume(thread)
         case .event(.exit, _):
@@ -367,7 +363,7 @@ public final class Recorder {
         if process.awaitingExecWindow, number == SyscallNumber.execve || number == SyscallNumber.execveat, regs.result == 0 {
             process.awaitingExecWindow = false
             do {
-                try installStopFilter(process, thread)
+                try installRefusalFilter(process, thread)
             } catch {
                 fallBackToPtrace(process, "the seccomp stop filter could not be installed (\(error))")
             }
@@ -396,14 +392,19 @@ public final class Recorder {
         } catch {
             warn(process, "\(error)")
         }
-        // mmap of a file: replay maps anonymous memory and fills in what the file held.
+        return writes + mappingWrites(process, memory, number: number, args: args, result: result)
+    }
+
+    /// What a mapping call put into memory: a file mapping's contents (replay maps anonymous
+    /// memory and fills in what the file held), a grown file mapping's new part.
+    func mappingWrites(_ process: TracedProcess, _ memory: ProcessMemory, number: Int32, args: [UInt64], result: Int64) -> [MemoryWrite] {
+        var writes: [MemoryWrite] = []
         if number == SyscallNumber.mmap, result > 0, (args[3] & 0x20) == 0, Int64(bitPattern: args[4]) >= 0 {
             for run in memory.readAvailable(UInt64(result), count: Int(args[1])) {
                 writes += nonZeroPages(run).map { MemoryWrite(address: $0.address, bytes: $0.bytes) }
             }
         }
-        writes += grownFileContents(process, number: number, args: args, result: result, memory: memory)
-        return writes
+        return writes + grownFileContents(process, number: number, args: args, result: result, memory: memory)
     }
 
     /// The regions the table says the call wrote, read from the process now.
@@ -437,10 +438,9 @@ public final class Recorder {
             }
             return try resume(thread)
         }
-        if signal == SIGSTOP, code == 0x80, thread.fetchStops > 0 {
-            // The BPF logger's stop for an incomplete event (SI_KERNEL): its bytes were read
-            // when the event was absorbed; the program never sees the signal.
-            thread.fetchStops -= 1
+        if signal == SIGSTOP, code == 0x80, process.fastPath {
+            // The BPF logger's stop (SI_KERNEL) for an event the tracer completes: its bytes were
+            // read when the event was absorbed; the program never sees the signal.
             return try resume(thread)
         }
         let faults: Set<Int32> = [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP]
@@ -548,7 +548,7 @@ public final class Recorder {
             process.sharesParentMemory = vfork
             // Filters and the logger's recorded set are inherited across fork.
             process.fastPath = parentProcess?.fastPath ?? false
-            process.hasStopFilter = parentProcess?.hasStopFilter ?? false
+            process.hasRefusalFilter = parentProcess?.hasRefusalFilter ?? false
             processes[child] = process
         }
         if let early = earlyStops.removeValue(forKey: child) { deferred.append((child, early)) }
@@ -630,6 +630,7 @@ public final class Recorder {
     func exitEvent(_ thread: TracedThread, status: Int32) throws {
         defer { try? resume(thread) }
         guard let process = processes[thread.pid], !process.captured, process.current != nil else { return }
+        if process.fastPath { try logExitCall(thread, process) }
         let signal = status & 0x7f
         let code = (status >> 8) & 0xff
         let wholeProcess = thread.currentSyscall == SyscallNumber.exit_group || process.threads.count == 1 || signal != 0
@@ -643,6 +644,41 @@ public final class Recorder {
         } catch {
             logger.error("could not write a bundle for process \(process.pid) (\(process.program)): \(error)")
         }
+    }
+}
+
+extension Recorder {
+    /// BPF path: a fork/clone event stops the parent inside its call. The tracer logs that
+    /// call as the ptrace path does (entry now, before the new task's start; exit at the
+    /// syscall-exit stop), so the log names the parent's clone before the child appears.
+    func takeOverCreatingCall(_ thread: TracedThread) throws {
+        guard let process = processes[thread.pid], process.fastPath, thread.currentSyscall == nil else { return }
+        let regs = try Tracee(thread.tid).registers()
+        let number = Int32(truncatingIfNeeded: Int64(bitPattern: regs.origRax))
+        guard Recorder.taskCreators.contains(number) else { return }
+        thread.currentSyscall = number
+        let entry = LogEvent.syscallEntry(tid: thread.tid, time: process.current.map(now) ?? 0, number: number,
+                                          args: regs.syscallArgs, strings: [])
+        thread.lastEntry = entry
+        guard let window = process.current else { return }
+        append(entry, to: process)
+        window.syscalls += 1
+    }
+
+    /// BPF path: exit and exit_group return to nobody, so the logger (at exits) has no event for
+    /// them; at the thread's exit stop its registers still name the call, and the tracer logs
+    /// its entry as the ptrace path does.
+    func logExitCall(_ thread: TracedThread, _ process: TracedProcess) throws {
+        guard thread.currentSyscall == nil, let window = process.current else { return }
+        let regs = try Tracee(thread.tid).registers()
+        let number = Int32(truncatingIfNeeded: Int64(bitPattern: regs.origRax))
+        // rax is -ENOSYS while a call runs: a thread killed in user code may hold any orig_rax.
+        guard number == SyscallNumber.exit || number == SyscallNumber.exit_group, regs.result == -38 else { return }
+        thread.currentSyscall = number
+        let entry = LogEvent.syscallEntry(tid: thread.tid, time: now(window), number: number, args: regs.syscallArgs, strings: [])
+        thread.lastEntry = entry
+        append(entry, to: process)
+        window.syscalls += 1
     }
 }
 

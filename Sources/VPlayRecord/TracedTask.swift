@@ -28,8 +28,6 @@ final class TracedThread {
     /// In a group stop (held with PTRACE_LISTEN until SIGCONT): not a thread to start a
     /// window from, since it is inside the kernel's signal handling.
     var groupStopped = false
-    /// BPF path: stop signals the logger sent for incomplete events, not yet taken.
-    var fetchStops = 0
 
     init(tid: Int32, pid: Int32, isNew: Bool) {
         self.tid = tid
@@ -94,7 +92,7 @@ final class TracedProcess {
     /// Recorded on the BPF path: the kernel logs its calls and its threads run with PTRACE_CONT.
     var fastPath = false
     /// The BPF path's seccomp stop filter is installed (inherited across fork and exec).
-    var hasStopFilter = false
+    var hasRefusalFilter = false
 
     init(pid: Int32, program: String, argv: [String]) {
         self.pid = pid

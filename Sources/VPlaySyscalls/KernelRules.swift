@@ -1,3 +1,4 @@
+import VPlayABI
 // The table's out-buffer rules in a form code without Swift can apply: the BPF syscall logger
 // gets them as data (an array map indexed by number) and copies the bytes at syscall exit.
 // Only the declarative kinds whose length comes from a constant, an argument or the result
@@ -61,7 +62,25 @@ public enum KernelWriteRule: Sendable, Equatable {
     case unsupported(String)
 }
 
+/// When a logger outside the tracer must have the thread stop after the call (before it runs
+/// user code again) so that the tracer acts on it: the written bytes then are the tracer's to read.
+public enum TracerStop: Sendable, Equatable {
+    case always(String)
+    /// Unless args[arg] has every bit of `mask` set.
+    case unlessArgHasBits(arg: Int, mask: UInt64, String)
+}
+
 extension SyscallTable {
+    /// The calls after which the tracer itself must look, beyond writes the logger cannot copy
+    /// (those stop too): a file mapping's contents go into the log, as does a grown one's.
+    public static func tracerStop(_ number: Int) -> TracerStop? {
+        switch Int32(truncatingIfNeeded: number) {
+        case SyscallNumber.mmap: return .unlessArgHasBits(arg: 3, mask: 0x20, "a file mapping: the tracer logs the file's contents")  // MAP_ANONYMOUS
+        case SyscallNumber.mremap: return .always("a mapping that grew: the tracer logs a file's new part")
+        default: return nil
+        }
+    }
+
     /// Most regions one call writes (getresuid and recvfrom have three); more make the rule needsTracer.
     public static let maxKernelOuts = 4
 

@@ -312,6 +312,15 @@ static __always_inline void emit(struct scratch *s, __u32 data_len, struct vp_co
     }
 }
 
+static __always_inline bool rule_stops(const struct vp_rule *rule, const struct vp_event *e)
+{
+    if (rule->stop == VP_STOP_ALWAYS)
+        return true;
+    if (rule->stop == VP_STOP_UNLESS_BITS && rule->stop_arg < 6)
+        return (e->args[rule->stop_arg & 7] & rule->stop_mask) != rule->stop_mask;
+    return false;
+}
+
 // The bytes of an incomplete event are still in the thread's memory until it runs user code
 // again: a signal makes it stop before that (the tracer reads them and suppresses the signal).
 static __always_inline void stop_for_tracer(struct vp_event *e)
@@ -375,9 +384,9 @@ int BPF_PROG(vp_sys_exit, struct pt_regs *regs, long ret)
         e->flags |= VP_EV_UNSUPPORTED;
     else if (rule->flags & VP_RULE_NEEDS_TRACER)
         e->flags |= VP_EV_NEEDS_TRACER;
-    else
-        data_len = copy_outs(s, rule, c);
-    if (e->flags & (VP_EV_TRUNCATED | VP_EV_COPY_FAILED))
+    if (rule && (rule->flags & (VP_RULE_DESCRIBED | VP_RULE_NEEDS_TRACER)))
+        data_len = copy_outs(s, rule, c); // a needs-tracer rule has no outs: its strings only
+    if ((e->flags & (VP_EV_TRUNCATED | VP_EV_COPY_FAILED | VP_EV_NEEDS_TRACER)) || (rule && rule_stops(rule, e)))
         stop_for_tracer(e);
     emit(s, data_len, c);
     return 0;

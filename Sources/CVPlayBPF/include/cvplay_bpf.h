@@ -37,12 +37,12 @@ int vp_bpf_missed_runs(struct vp_bpf *bpf, uint64_t *missed);
 // Detaches, frees the ring and unloads. NULL is allowed.
 void vp_bpf_close(struct vp_bpf *bpf);
 
-// The recorder's stop filter on the BPF path, built with libseccomp: the `allowed` numbers
-// (whose writes the BPF logger captures) run without a stop; mmap runs without one when
-// MAP_ANONYMOUS is set; rseq fails with ENOSYS; every other call and architecture stops the
-// tracer (SECCOMP_RET_TRACE). *out receives malloc'd struct sock_filter instructions (free
-// them); returns their count or a negative errno.
-int vp_trace_filter(const int *allowed, int count, int mmap_nr, int rseq_nr, void **out);
+// The recorder's seccomp filter on the BPF path, built with libseccomp: rseq fails with ENOSYS
+// (the kernel would write the rseq area without a syscall); everything else runs. Nothing in it
+// depends on the tracer, so a program whose recorder died runs on as before.
+// *out receives malloc'd struct sock_filter instructions (free them); returns their count or a
+// negative errno.
+int vp_refusal_filter(int rseq_nr, void **out);
 
 // Pins the calling thread to one CPU: 0 or a negative errno.
 int vp_bpf_pin_self(int cpu);

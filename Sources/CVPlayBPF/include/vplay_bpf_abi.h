@@ -54,12 +54,20 @@ struct vp_out {
 #define VP_RULE_NEEDS_TRACER (1u << 1) // writes need code (iovecs, msghdr, ioctl...): the tracer
 #define VP_RULE_UNSUPPORTED (1u << 2)  // the table cannot capture the call at all
 
+// vp_rule.stop: when the thread is sent the stop signal after the call, for the tracer
+#define VP_STOP_NEVER 0
+#define VP_STOP_ALWAYS 1
+#define VP_STOP_UNLESS_BITS 2  // unless args[stop_arg] has every bit of stop_mask
+
 struct vp_rule {
     __u32 flags;
     __u32 nouts;
     struct vp_out outs[VP_MAX_OUTS];
     __u32 strings;  // bit i: args[i] is an input string (a path), copied for the report
-    __u32 reserved;
+    __u8 stop;
+    __u8 stop_arg;
+    __u16 reserved;
+    __u64 stop_mask;
 };
 
 // vp_event.flags: every way an event can be incomplete is marked, never silent.
@@ -71,9 +79,10 @@ struct vp_rule {
 #define VP_EV_TRUNCATED (1u << 5)     // written bytes beyond VP_DATA_CAP were not copied
 #define VP_EV_COPY_FAILED (1u << 6)   // bpf_probe_read_user failed (page not resident...)
 #define VP_EV_DROPS_BEFORE (1u << 7)  // events of this CPU were lost (ring full) before this one
-#define VP_EV_STOPPED (1u << 8)       // truncated or copy failed, and the thread was sent the
-                                      // settings' stop signal: it stops before it runs user code
-                                      // again, so that the tracer reads the bytes itself
+#define VP_EV_STOPPED (1u << 8)       // the thread was sent the settings' stop signal (the event
+                                      // is truncated, a copy failed, it needs the tracer, or the
+                                      // rule stops it): it stops before it runs user code again,
+                                      // so that the tracer reads the bytes itself
 
 // The one entry of the "settings" map, set by the loader.
 struct vp_settings {
