@@ -8,6 +8,35 @@ import VPlaySyscalls
 public let vplayVersion = "0.1.0"
 
 extension Recorder {
+    /// BPF path: the entries of calls the other threads were inside at the end (the logger logs
+    /// a call at its exit; the interrupt that stopped them made it return to be restarted). The
+    /// ptrace path has these entries from the entry stops.
+    func callsInProgress(_ stopped: [(Int32, WaitStatus)], time: UInt64) -> [LogEvent] {
+        return stopped.compactMap { tid, status in
+            guard case .event(.stop, _) = status, let regs = try? Tracee(tid).registers() else { return nil }
+            let number = Int64(bitPattern: regs.origRax)
+            guard number >= 0, Recorder.restartResults.contains(regs.result) else { return nil }
+            return .syscallEntry(tid: tid, time: time, number: Int32(truncatingIfNeeded: number), args: regs.syscallArgs, strings: [])
+        }
+    }
+
+    static let restartResults: Set<Int64> = [-4, -512, -513, -514, -516]  // EINTR, ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK
+
+    /// BPF path: a thread whose last event is a call that returned to be restarted was taken
+    /// out of it by the process's end (the logger saw the call return): the call did not
+    /// return, as the ptrace path logs it (an entry without an exit).
+    static func endingInsideCalls(_ log: [LogEvent], except crashTid: Int32) -> [LogEvent] {
+        var seen: Set<Int32> = [crashTid]
+        var drop: Set<Int> = []
+        for index in log.indices.reversed() {
+            let tid = log[index].tid
+            guard !seen.contains(tid) else { continue }
+            seen.insert(tid)
+            if case .syscallExit(_, _, _, let result, _) = log[index], restartResults.contains(result) { drop.insert(index) }
+        }
+        return drop.isEmpty ? log : log.enumerated().filter { !drop.contains($0.offset) }.map(\.element)
+    }
+
     /// Builds and writes the bundle of a process that ended abnormally. Called at its
     /// PTRACE_EVENT_EXIT stop, where memory and registers are still intact.
     func capture(_ process: TracedProcess, endingThread: TracedThread, status: Int32) throws -> WrittenBundle {
@@ -24,11 +53,15 @@ extension Recorder {
             log += current.fullLog().dropFirst(current.syntheticPrefix).map { $0.delayed(by: offset) }
         }
         let endTime = monotonicNanos() &- base.startNanos
-        log.append(.processEnd(tid: crashTid, time: endTime, status: status))
 
         // Every thread must be stopped for its registers (and stack) to be read: the others may
         // still be running, or on their way to their exit stops. Their stops are handled later.
-        _ = try? stopOtherThreads(process, except: endingThread.tid)
+        let others = (try? stopOtherThreads(process, except: endingThread.tid)) ?? []
+        if process.fastPath {
+            log = Recorder.endingInsideCalls(log, except: crashTid)
+            log += callsInProgress(others, time: endTime)
+        }
+        log.append(.processEnd(tid: crashTid, time: endTime, status: status))
         let crashThreads = crashSnapshots(process, first: crashTid)
         let crashRegs = crashThreads.first?.registers ?? Registers()
         let siginfo = lastSiginfo(log, tid: crashTid, signal: signal)

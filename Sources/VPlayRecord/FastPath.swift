@@ -24,6 +24,8 @@ struct EventChunk {
     var setsTid = false
     /// A fork/clone is among them (a new task's first return is dropped).
     var createsTask = false
+    /// A call interrupted to be restarted with restart_syscall is among them (ERESTART_RESTARTBLOCK).
+    var restartsBlock = false
     /// Sequence numbers increase along `events`.
     var ordered = true
 
@@ -34,6 +36,7 @@ struct EventChunk {
         bytes += 96 + e.regions.reduce(0) { $0 + $1.bytes.count }
         if e.number == Int(SyscallNumber.set_tid_address) { setsTid = true }
         if Recorder.taskCreators.contains(Int32(e.number)) { createsTask = true }
+        if e.result == Recorder.restartBlockResult { restartsBlock = true }
     }
 }
 
@@ -181,7 +184,7 @@ extension Recorder {
         var kept: [EventChunk] = []
         kept.reserveCapacity(chunks.count)
         for chunk in chunks {
-            if owning.isEmpty, !chunk.setsTid, !chunk.createsTask, chunk.flags.isDisjoint(with: special) {
+            if owning.isEmpty, !chunk.setsTid, !chunk.createsTask, !chunk.restartsBlock, chunk.flags.isDisjoint(with: special) {
                 kept.append(chunk)  // nothing to look at: the usual case
             } else {
                 kept.append(examine(chunk, process, owning: owning))
@@ -201,11 +204,13 @@ extension Recorder {
             // Whichever thread stopped: another's event can be here before that one's exit stop.
             if !owning.isEmpty, owning.contains(incoming.tid) { continue }
             if Recorder.isNewTaskReturn(incoming) { continue }  // a new task's first return: ptrace never logs it
+            noteRestartBlock(incoming)
             let event = completeStopped(incoming, process)
             if event.number == Int(SyscallNumber.set_tid_address), let t = threads[event.tid] {
                 t.clearChildTid = event.args[0] == 0 ? nil : event.args[0]
             }
-            if process.current != nil, !event.flags.isDisjoint(with: problems) {
+            // A call that failed with ENOSYS did nothing, whatever the logger knows of it.
+            if process.current != nil, !event.flags.isDisjoint(with: problems), event.result != -Int64(ENOSYS) {
                 markUnverifiable(process, "the BPF logger could not log \(SyscallTable.name(event.number)) completely "
                                  + "\(event.flags.intersection(problems)): replay may diverge")
             }
@@ -213,6 +218,16 @@ extension Recorder {
         }
         return out
     }
+
+    /// A call interrupted to continue as restart_syscall (a restart_syscall interrupted again
+    /// still continues the first call).
+    func noteRestartBlock(_ e: SyscallEvent) {
+        guard e.result == Recorder.restartBlockResult, e.number != Int(SyscallNumber.restart_syscall) else { return }
+        threads[e.tid]?.restartBlock = (Int32(e.number), e.args)
+    }
+
+    /// -ERESTART_RESTARTBLOCK: the call continues as restart_syscall, whose writes are its own.
+    static let restartBlockResult: Int64 = -516
 
     static let taskCreators: Set<Int32> = [SyscallNumber.clone, SyscallNumber.clone3, SyscallNumber.fork, SyscallNumber.vfork]
 
@@ -226,9 +241,13 @@ extension Recorder {
     /// call (it stops first), so memory holds what the kernel wrote. Unchanged if reading fails.
     func completeStopped(_ event: SyscallEvent, _ process: TracedProcess) -> SyscallEvent {
         guard event.flags.contains(.stopped), let memory = try? process.memoryAccess() else { return event }
-        let number = Int32(event.number)
-        guard let writes = try? tableWrites(memory, number: number, args: event.args, result: event.result) else { return event }
-        let extra = mappingWrites(process, memory, number: number, args: event.args, result: event.result)
+        var number = Int32(event.number), args = event.args
+        // restart_syscall writes what the call it continues writes.
+        if number == SyscallNumber.restart_syscall, let interrupted = threads[event.tid]?.restartBlock {
+            (number, args) = interrupted
+        }
+        guard let writes = try? tableWrites(memory, number: number, args: args, result: event.result) else { return event }
+        let extra = mappingWrites(process, memory, number: number, args: args, result: event.result)
         return event.completed(with: (writes + extra).map {
             .init(address: $0.address, length: $0.bytes.count, bytes: $0.bytes, copyError: 0)
         })
@@ -249,7 +268,10 @@ extension Recorder {
     func discardInjectedEvents(_ process: TracedProcess, shadow: Int32?) {
         guard let fast, process.fastPath else { return }
         if (try? fast.logger.sync()) == nil { markUnverifiable(process, "the BPF logger could not be drained at a window start") }
-        _ = fast.inbox.take(process.pid)
+        // A thread the window start interrupted in a call continues it as restart_syscall.
+        for chunk in fast.inbox.take(process.pid) where chunk.restartsBlock {
+            chunk.events.forEach(noteRestartBlock)
+        }
         if let shadow {
             try? fast.logger.forget(tgid: shadow)
             _ = fast.inbox.take(shadow)

@@ -28,6 +28,9 @@ final class TracedThread {
     /// In a group stop (held with PTRACE_LISTEN until SIGCONT): not a thread to start a
     /// window from, since it is inside the kernel's signal handling.
     var groupStopped = false
+    /// BPF path: the last call of the thread interrupted with ERESTART_RESTARTBLOCK (number,
+    /// arguments), whose writes a following restart_syscall makes.
+    var restartBlock: (Int32, [UInt64])?
 
     init(tid: Int32, pid: Int32, isNew: Bool) {
         self.tid = tid

@@ -170,7 +170,7 @@ struct ContainerWorkspace {
         for dir in ["bin", "proc", "sys", "dev", "tmp", "etc", "run", "var", "root"] {
             try fm.createDirectory(atPath: path + "/" + dir, withIntermediateDirectories: true)
         }
-        try fm.copyItem(atPath: "/bin/busybox", toPath: path + "/bin/busybox")
+        try copyExecutable("/bin/busybox", to: path + "/bin/busybox")
         let list = try runProcess("/bin/busybox", ["--list"], timeout: 30)
         guard list.exitCode == 0 else { throw ContainerTestError("busybox --list failed:\n\(list)") }
         for applet in list.stdout.split(separator: "\n").map(String.init)
@@ -178,13 +178,24 @@ struct ContainerWorkspace {
             try? fm.createSymbolicLink(atPath: path + "/bin/" + applet, withDestinationPath: "busybox")
         }
         for (name, _) in TestPrograms.all {
-            try fm.copyItem(atPath: programsDirectory + "/" + name, toPath: path + "/" + name)
+            try copyExecutable(programsDirectory + "/" + name, to: path + "/" + name)
         }
         for (name, contents) in TestInputs.files {
             try contents.write(toFile: path + "/" + name, atomically: true, encoding: .utf8)
         }
         try "root:x:0:0:root:/root:/bin/sh\n".write(toFile: path + "/etc/passwd", atomically: true, encoding: .utf8)
         try "root:x:0:\n".write(toFile: path + "/etc/group", atomically: true, encoding: .utf8)
+    }
+
+    /// Copies an executable through a descriptor opened O_CLOEXEC: a process another test forks
+    /// meanwhile must not inherit it open for writing (exec of the copy then fails with ETXTBSY).
+    func copyExecutable(_ source: String, to destination: String) throws {
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: source))
+        let fd = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        guard fd >= 0 else { throw ContainerTestError("cannot create \(destination): errno \(errno)") }
+        defer { close(fd) }
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == bytes.count else { throw ContainerTestError("short write of \(destination): \(written) of \(bytes.count)") }
     }
 
     /// An OCI bundle directory `root/NAME` with rootfs/ and a config.json made by `runc spec`
