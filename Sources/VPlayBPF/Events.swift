@@ -56,6 +56,8 @@ public struct SyscallEvent: Sendable, Equatable {
     }
 
     public let sequence: UInt64
+    /// The counter when the thread entered the call (== sequence when the entry was not seen).
+    public let entrySequence: UInt64
     public let tid: Int32
     public let tgid: Int32
     public let number: Int
@@ -69,7 +71,7 @@ public struct SyscallEvent: Sendable, Equatable {
     /// The event with the written regions the tracer read itself: no longer truncated, failed
     /// or waiting for the tracer (`stopped` stays, saying who completed it). The input strings are kept.
     public func completed(with written: [Region]) -> SyscallEvent {
-        SyscallEvent(sequence: sequence, tid: tid, tgid: tgid, number: number, args: args, result: result,
+        SyscallEvent(sequence: sequence, entrySequence: entrySequence, tid: tid, tgid: tgid, number: number, args: args, result: result,
                      regions: written + regions.filter(\.isInputString),
                      flags: flags.subtracting([.truncated, .copyFailed, .needsTracer]), lostBefore: lostBefore)
     }
@@ -125,7 +127,7 @@ enum EventDecoding {
         }
         let flags = SyscallEvent.Flags(rawValue: event.flags)
         let args = withUnsafeBytes(of: event.args) { Array($0.bindMemory(to: UInt64.self)) }
-        return SyscallEvent(sequence: event.seq, tid: Int32(bitPattern: event.tid), tgid: Int32(bitPattern: event.tgid),
+        return SyscallEvent(sequence: event.seq, entrySequence: event.entry_seq, tid: Int32(bitPattern: event.tid), tgid: Int32(bitPattern: event.tgid),
                             number: Int(event.nr), args: args, result: event.ret,
                             regions: regions, flags: flags, lostBefore: event.lost_before)
     }

@@ -209,8 +209,10 @@ extension Recorder {
             if event.number == Int(SyscallNumber.set_tid_address), let t = threads[event.tid] {
                 t.clearChildTid = event.args[0] == 0 ? nil : event.args[0]
             }
-            // A call that failed with ENOSYS did nothing, whatever the logger knows of it.
-            if process.current != nil, !event.flags.isDisjoint(with: problems), event.result != -Int64(ENOSYS) {
+            // A call that failed with ENOSYS did nothing, whatever the logger knows of it; a
+            // failed call the table cannot capture wrote nothing (the table says so).
+            let failedUnsupported = event.flags.contains(.unsupported) && (-4095 ... -1).contains(event.result)
+            if process.current != nil, !event.flags.isDisjoint(with: problems), event.result != -Int64(ENOSYS), !failedUnsupported {
                 markUnverifiable(process, "the BPF logger could not log \(SyscallTable.name(event.number)) completely "
                                  + "\(event.flags.intersection(problems)): replay may diverge")
             }
@@ -351,20 +353,25 @@ struct KernelBatch {
     let time: UInt64
     let chunks: [EventChunk]
 
-    /// The log events the tracer would have written: an entry and an exit. Input strings are
-    /// cut at VP_STRING_CAP bytes (the tracer's at 4096).
+    /// The log events the tracer would have written: each call's entry where it began and its
+    /// exit where it ended, in the order of the logger's counter (a blocking call's entry comes
+    /// before what other threads did while it waited; an entry older than the batch opens it).
+    /// Input strings are cut at VP_STRING_CAP bytes (the tracer's at 4096).
     func logEvents() -> [LogEvent] {
-        var out: [LogEvent] = []
-        out.reserveCapacity(chunks.reduce(0) { $0 + $1.events.count } * 2)
-        for e in chunks.lazy.flatMap(\.events) {
+        var keyed: [(UInt64, Int, LogEvent)] = []
+        keyed.reserveCapacity(chunks.reduce(0) { $0 + $1.events.count } * 2)
+        let first = chunks.first?.events.first?.sequence ?? 0
+        for (index, e) in chunks.lazy.flatMap(\.events).enumerated() {
             let number = Int32(e.number)
             let strings = SyscallTable.inputStringArgs(e.number).filter { $0 < 6 }.map { e.inputString(arg: $0) }
-            out.append(.syscallEntry(tid: e.tid, time: time, number: number, args: e.args, strings: strings))
-            let result = e.result
+            keyed.append((max(e.entrySequence, first), 2 * index,
+                          .syscallEntry(tid: e.tid, time: time, number: number, args: e.args, strings: strings)))
             let writes = e.written.filter { !$0.bytes.isEmpty }.map { MemoryWrite(address: $0.address, bytes: $0.bytes) }
-            out.append(.syscallExit(tid: e.tid, time: time, number: number, result: result, writes: writes))
+            keyed.append((e.sequence, 2 * index + 1,
+                          .syscallExit(tid: e.tid, time: time, number: number, result: e.result, writes: writes)))
         }
-        return out
+        keyed.sort { ($0.0, $0.1) < ($1.0, $1.1) }
+        return keyed.map(\.2)
     }
 }
 

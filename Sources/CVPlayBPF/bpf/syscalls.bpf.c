@@ -68,7 +68,21 @@ struct {
     __type(value, struct scratch);
 } scratch_space SEC(".maps");
 
-__u64 sequence = 0;
+// When a thread entered its call, in the order of all events: a blocking call's entry goes
+// into the log before what other threads did while it waited.
+struct entry_mark {
+    __u64 seq;
+    __s64 nr;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, int);
+    __type(value, struct entry_mark);
+} entries SEC(".maps");
+
+__u64 sequence = 1; // 0 is "no entry seen"
 
 static __always_inline __u64 *recorded_word(__u32 tgid)
 {
@@ -286,6 +300,8 @@ static __always_inline void emit(struct scratch *s, __u32 data_len, struct vp_co
 {
     struct vp_event *e = &s->event;
     e->seq = __sync_fetch_and_add(&sequence, 1);
+    if (!e->entry_seq)
+        e->entry_seq = e->seq;
     if (c && c->unreported) {
         e->flags |= VP_EV_DROPS_BEFORE;
         e->lost_before = c->unreported;
@@ -349,9 +365,24 @@ static __always_inline struct scratch *begin(__s64 nr)
     return s;
 }
 
+SEC("tp_btf/sys_enter")
+int BPF_PROG(vp_sys_enter, struct pt_regs *regs, long id)
+{
+    __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+    if (!is_recorded(tgid))
+        return 0;
+    struct entry_mark *mark = bpf_task_storage_get(&entries, bpf_get_current_task_btf(), 0,
+                                                   BPF_LOCAL_STORAGE_GET_F_CREATE);
+    if (!mark)
+        return 0; // the exit then says entry_seq == seq
+    mark->nr = id;
+    mark->seq = __sync_fetch_and_add(&sequence, 1);
+    return 0;
+}
+
 // The arguments are still in the registers at the exit (the calls that replace them, a
-// successful exec and rt_sigreturn, have no arguments the log needs), so there is no program
-// on sys_enter: every process on the host pays for one program per call, not two.
+// successful exec and rt_sigreturn, have no arguments the log needs); sys_enter only marks
+// when the call began.
 SEC("tp_btf/sys_exit")
 int BPF_PROG(vp_sys_exit, struct pt_regs *regs, long ret)
 {
@@ -375,6 +406,13 @@ int BPF_PROG(vp_sys_exit, struct pt_regs *regs, long ret)
     struct vp_event *e = &s->event;
     e->ret = ret;
     read_args(regs, e->args);
+    struct entry_mark *mark = bpf_task_storage_get(&entries, bpf_get_current_task_btf(), 0, 0);
+    e->entry_seq = 0;
+    if (mark && mark->seq) {
+        // (seccomp's ENOSYS skips the entry tracepoint: no mark, the call is atomic)
+        e->entry_seq = mark->seq;
+        mark->seq = 0;
+    }
     __u32 data_len = 0;
     __u32 key = (__u32)nr;
     struct vp_rule *rule = nr >= 0 && nr < VP_MAX_SYSCALLS ? bpf_map_lookup_elem(&rules, &key) : NULL;

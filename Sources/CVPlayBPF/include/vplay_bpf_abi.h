@@ -106,7 +106,8 @@ struct vp_region {
 };
 
 struct vp_event {
-    __u64 seq;          // global order of events (one atomic counter for every CPU)
+    __u64 seq;          // global order of events (one atomic counter for every CPU), at the exit
+    __u64 entry_seq;    // the same counter at the entry (== seq when the entry was not seen)
     __u32 tid;
     __u32 tgid;
     __s64 nr;
@@ -118,7 +119,7 @@ struct vp_event {
     __u32 data_len;
     // followed by nregions struct vp_region (the written ones, then the strings), then
     // data_len bytes: the regions' copies (region i's at its data_offset). A call that
-    // writes and reads nothing is 96 bytes.
+    // writes and reads nothing is 104 bytes.
 };
 
 // Per-CPU counters (the "counters" map, one value per CPU).
