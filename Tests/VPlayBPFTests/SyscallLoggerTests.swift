@@ -252,8 +252,10 @@ struct SyscallLoggerTests {
         let marked = try #require(mine.first { $0.flags.contains(.dropsBefore) }, "no event carries dropsBefore")
         #expect(UInt64(marked.lostBefore) == counters.ringDrops)
         let index = try #require(mine.firstIndex(of: marked))
-        #expect(index > 0 && marked.sequence - mine[index - 1].sequence - 1 == UInt64(marked.lostBefore),
-                "the sequence gap before the marked event is the number lost")
+        // Each call takes two counter values (its entry mark and its exit): the gap between the
+        // previous exit and the marked call's entry is two per lost call.
+        #expect(index > 0 && marked.entrySequence - mine[index - 1].sequence - 1 == 2 * UInt64(marked.lostBefore),
+                "the sequence gap before the marked event is twice the number lost: \(mine[index - 1].sequence) → \(marked.entrySequence)")
         #expect(mine.filter { $0.flags.contains(.dropsBefore) }.count == 1)
     }
 
