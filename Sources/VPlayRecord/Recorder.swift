@@ -72,8 +72,7 @@ public final class Recorder {
         process.awaitingExecWindow = true
         process.fastPath = fast != nil
         processes[pid] = process
-        let thread = TracedThread(tid: pid, pid: pid, isNew: false)
-        thread.running = true
+        let thread = TracedThread(tid: pid, pid: pid, lifecycle: .running)
         threads[pid] = thread
         process.threads = [pid]
         close(gate[1])  // lets the child exec
@@ -115,8 +114,7 @@ public final class Recorder {
                 }
                 seized.insert(tid)
                 if let cpu = options.cpu { _ = vp_pin_cpu(tid, cpu) }
-                let thread = TracedThread(tid: tid, pid: pid, isNew: false)
-                thread.running = true
+                let thread = TracedThread(tid: tid, pid: pid, lifecycle: .running)
                 thread.syscallStateKnown = false
                 threads[tid] = thread
                 process.threads.append(tid)
@@ -158,8 +156,8 @@ public final class Recorder {
                 // A tracee that vanished mid-request (SIGKILL, exit) is normal; anything else is
                 // logged and the task let go so that the program keeps running.
                 logger.warning("recording of task \(next.0) hit an error: \(error)")
-                if let t = threads[next.0], !t.running {
-                    t.running = (try? Tracee(next.0).resumeSyscall()) != nil
+                if let t = threads[next.0], !t.isRunning, (try? Tracee(next.0).resumeSyscall()) != nil {
+                    t.lifecycle = .running
                 }
             }
         }
@@ -178,8 +176,7 @@ public final class Recorder {
             if !status.isTerminal { earlyStops[tid] = status }
             return
         }
-        thread.running = false
-        thread.groupStopped = false
+        if thread.lifecycle != .awaitingFirstStop { thread.lifecycle = .stopped }
         if !status.isTerminal, let process = processes[thread.pid] { absorbEvents(process) }
         let tracee = Tracee(tid)
         switch status {
@@ -205,14 +202,13 @@ public final class Recorder {
             let exitStatus = Int32(truncatingIfNeeded: try tracee.eventMessage())
             try exitEvent(thread, status: exitStatus)
         case .event(.stop, let sig):
-            if thread.isNew {
+            if thread.lifecycle == .awaitingFirstStop {
                 try firstStop(thread)
             } else if Recorder.groupStopSignals.contains(sig) {
                 // A group stop (SIGSTOP, SIGTSTP, ... to the process): the task must stay
                 // stopped until SIGCONT. PTRACE_LISTEN keeps it so, and reports the SIGCONT.
                 try tracee.listen()
-                thread.running = true
-                thread.groupStopped = true
+                thread.lifecycle = .groupStopped
             } else {
                 try rotateIfRequested(thread)
                 try resume(thread)
@@ -235,7 +231,7 @@ public final class Recorder {
             thread.cpuAtUserEntry = thread.currentSyscall == nil ? thread.cpuClock?.nanos() : nil
             try Tracee(thread.tid).resumeSyscall(signal: signal)
         }
-        thread.running = true
+        thread.lifecycle = .running
     }
 
     func now(_ window: Window) -> UInt64 { monotonicNanos() &- window.startNanos }
@@ -324,7 +320,7 @@ public final class Recorder {
 
     func userModeThread(_ process: TracedProcess) -> TracedThread? {
         process.threads.lazy.compactMap { self.threads[$0] }
-            .first { $0.running && $0.currentSyscall == nil && !$0.isNew && !$0.groupStopped }
+            .first { $0.lifecycle == .running && $0.currentSyscall == nil }
     }
 
     /// Interrupts one user-mode thread of each process whose window is overdue.
@@ -479,7 +475,7 @@ public final class Recorder {
         dropWindows(process)
         for tid in process.threads {
             guard let t = threads[tid] else { continue }
-            if t.running {
+            if t.isRunning {
                 try? Tracee(tid).interrupt()
                 _ = try? waitForTask(tid)
             }
@@ -531,7 +527,7 @@ public final class Recorder {
     func newTask(_ child: Int32, parent: TracedThread, vfork: Bool) throws {
         guard threads[child] == nil, !shadows.contains(child) else { return }
         let tgid = Recorder.threadGroup(of: child) ?? child
-        let thread = TracedThread(tid: child, pid: tgid, isNew: true)
+        let thread = TracedThread(tid: child, pid: tgid, lifecycle: .awaitingFirstStop)
         thread.clearChildTid = clearChildTid(ofChildOf: parent)
         threads[child] = thread
         if tgid == parent.pid, let process = processes[tgid] {
@@ -569,7 +565,7 @@ public final class Recorder {
     }
 
     func firstStop(_ thread: TracedThread) throws {
-        thread.isNew = false
+        thread.lifecycle = .stopped
         if let process = processes[thread.pid], process.pid == thread.tid, process.current == nil,
            !process.sharesParentMemory, !process.awaitingExecWindow {
             do {

@@ -6,8 +6,7 @@ import VPlayKernel
 final class TracedThread {
     let tid: Int32
     var pid: Int32
-    /// True between a resume and the next stop taken from waitpid.
-    var running = false
+    var lifecycle: ThreadLifecycle
     /// The syscall the thread is in (entry seen, exit not yet).
     var currentSyscall: Int32?
     /// Whether `currentSyscall` is known to match the kernel's view (false right after attaching).
@@ -21,22 +20,33 @@ final class TracedThread {
     /// CPU time (ns) when the thread last returned to user code, to place asynchronous signals.
     var cpuAtUserEntry: UInt64?
     lazy var cpuClock: ThreadCPUClock? = ThreadCPUClock(tid: tid)
-    /// Still waiting for its first stop after creation.
-    var isNew: Bool
     /// Where the kernel clears the tid when the thread exits (nil: not known).
     var clearChildTid: UInt64?
-    /// In a group stop (held with PTRACE_LISTEN until SIGCONT): not a thread to start a
-    /// window from, since it is inside the kernel's signal handling.
-    var groupStopped = false
     /// BPF path: the last call of the thread interrupted with ERESTART_RESTARTBLOCK (number,
     /// arguments), whose writes a following restart_syscall makes.
     var restartBlock: (Int32, [UInt64])?
 
-    init(tid: Int32, pid: Int32, isNew: Bool) {
+    init(tid: Int32, pid: Int32, lifecycle: ThreadLifecycle) {
         self.tid = tid
         self.pid = pid
-        self.isNew = isNew
+        self.lifecycle = lifecycle
     }
+
+    /// Resumed (or held listening): its next stop comes from waitpid.
+    var isRunning: Bool { lifecycle == .running || lifecycle == .groupStopped }
+}
+
+/// Where a thread is, as the tracer sees it.
+enum ThreadLifecycle: Equatable {
+    /// Created by a fork/clone event; its first stop (PTRACE_EVENT_STOP) is still to be taken.
+    case awaitingFirstStop
+    /// Resumed: the next waitpid stop is its.
+    case running
+    /// In a group stop, held with PTRACE_LISTEN until SIGCONT: not a thread to start a window
+    /// from, since it is inside the kernel's signal handling.
+    case groupStopped
+    /// At a stop the recorder has taken and not resumed yet.
+    case stopped
 }
 
 /// A recording window: the state at its start, its shadow and its log.

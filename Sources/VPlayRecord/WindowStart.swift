@@ -99,10 +99,10 @@ extension Recorder {
         var stopped: [(Int32, WaitStatus)] = []
         for tid in process.threads where tid != except {
             guard let t = threads[tid] else { continue }
-            if t.running {
+            if t.isRunning {
                 try? Tracee(tid).interrupt()
                 guard let w = try waitForTask(tid) else { continue }
-                t.running = false
+                t.lifecycle = .stopped
                 deferred.append((tid, w.status))
                 stopped.append((tid, w.status))
             } else if let queued = deferred.first(where: { $0.0 == tid }) {
