@@ -29,7 +29,7 @@ let package = Package(
         // The on-disk bundle format.
         .target(name: "VPlayBundle", dependencies: ["CVPlay", "VPlayABI", "VPlayJSON"]),
         // Recorder engine.
-        .target(name: "VPlayRecord", dependencies: ["VPlayKernel", "VPlayBPF", "VPlayReplay", "VPlaySymbols", "VPlaySyscalls", "VPlayBundle", "CVPlay", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "VPlayRecord", dependencies: ["VPlayABI", "VPlayKernel", "VPlayBPF", "VPlayReplay", "VPlaySymbols", "VPlaySyscalls", "VPlayBundle", "CVPlay", .product(name: "Logging", package: "swift-log")]),
         // Replay engine.
         .target(name: "VPlayReplay", dependencies: ["VPlayKernel", "VPlaySyscalls", "VPlayBundle", "CVPlay", .product(name: "Logging", package: "swift-log")]),
         // ELF objects: symbol tables, build ids, call-frame information; symbolization and

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import VPlayABI
 import VPlayBundle
 import VPlayKernel
 import VPlayReplay
@@ -15,12 +16,15 @@ extension Recorder {
         return stopped.compactMap { tid, status in
             guard case .event(.stop, _) = status, let regs = try? Tracee(tid).registers() else { return nil }
             let number = Int64(bitPattern: regs.origRax)
-            guard number >= 0, Recorder.restartResults.contains(regs.result) else { return nil }
+            guard number >= 0, Recorder.returnsToBeRestarted(regs.result) else { return nil }
             return .syscallEntry(tid: tid, time: time, number: Int32(truncatingIfNeeded: number), args: regs.syscallArgs, strings: [])
         }
     }
 
-    static let restartResults: Set<Int64> = [-4, -512, -513, -514, -516]  // EINTR, ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK
+    /// A result an interrupt gives a call it takes a thread out of: a restart code, or EINTR.
+    static func returnsToBeRestarted(_ result: Int64) -> Bool {
+        RestartErrno.isRestart(result) || result == -Errno.EINTR
+    }
 
     /// BPF path: a thread whose last event is a call that returned to be restarted was taken
     /// out of it by the process's end (the logger saw the call return): the call did not
@@ -32,7 +36,7 @@ extension Recorder {
             let tid = log[index].tid
             guard !seen.contains(tid) else { continue }
             seen.insert(tid)
-            if case .syscallExit(_, _, _, let result, _) = log[index], restartResults.contains(result) { drop.insert(index) }
+            if case .syscallExit(_, _, _, let result, _) = log[index], returnsToBeRestarted(result) { drop.insert(index) }
         }
         return drop.isEmpty ? log : log.enumerated().filter { !drop.contains($0.offset) }.map(\.element)
     }

@@ -6,6 +6,7 @@ import Foundation
 import Glibc
 import Logging
 import CVPlay
+import VPlayABI
 import VPlayBPF
 import VPlayBundle
 import VPlayKernel
@@ -36,7 +37,7 @@ struct EventChunk {
         bytes += 96 + e.regions.reduce(0) { $0 + $1.bytes.count }
         if e.number == Int(SyscallNumber.set_tid_address) { setsTid = true }
         if Recorder.taskCreators.contains(Int32(e.number)) { createsTask = true }
-        if e.result == Recorder.restartBlockResult { restartsBlock = true }
+        if e.result == RestartErrno.restartBlock { restartsBlock = true }
     }
 }
 
@@ -212,7 +213,7 @@ extension Recorder {
             // A call that failed with ENOSYS did nothing, whatever the logger knows of it; a
             // failed call the table cannot capture wrote nothing (the table says so).
             let failedUnsupported = event.flags.contains(.unsupported) && (-4095 ... -1).contains(event.result)
-            if process.current != nil, !event.flags.isDisjoint(with: problems), event.result != -Int64(ENOSYS), !failedUnsupported {
+            if process.current != nil, !event.flags.isDisjoint(with: problems), event.result != -Errno.ENOSYS, !failedUnsupported {
                 markUnverifiable(process, "the BPF logger could not log \(SyscallTable.name(event.number)) completely "
                                  + "\(event.flags.intersection(problems)): replay may diverge")
             }
@@ -224,12 +225,9 @@ extension Recorder {
     /// A call interrupted to continue as restart_syscall (a restart_syscall interrupted again
     /// still continues the first call).
     func noteRestartBlock(_ e: SyscallEvent) {
-        guard e.result == Recorder.restartBlockResult, e.number != Int(SyscallNumber.restart_syscall) else { return }
+        guard e.result == RestartErrno.restartBlock, e.number != Int(SyscallNumber.restart_syscall) else { return }
         threads[e.tid]?.restartBlock = (Int32(e.number), e.args)
     }
-
-    /// -ERESTART_RESTARTBLOCK: the call continues as restart_syscall, whose writes are its own.
-    static let restartBlockResult: Int64 = -516
 
     static let taskCreators: Set<Int32> = [SyscallNumber.clone, SyscallNumber.clone3, SyscallNumber.fork, SyscallNumber.vfork]
 
