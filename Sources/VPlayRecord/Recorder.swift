@@ -2,6 +2,7 @@ import CVPlay
 import Foundation
 import Glibc
 import Logging
+import VPlayABI
 import VPlayBundle
 import VPlayKernel
 import VPlayReplay
@@ -240,6 +241,7 @@ public final class Recorder {
         guard let w = process.current else { return }
         w.log.append(event)
         w.logBytes += approximateSize(event)
+        if case .syscallEntry = event { w.syscalls += 1 }
     }
 
     // MARK: syscalls
@@ -275,7 +277,6 @@ public final class Recorder {
                                           args: regs.syscallArgs, strings: strings)
         thread.lastEntry = entry
         append(entry, to: process)
-        window.syscalls += 1
         try resume(thread)
     }
 
@@ -649,32 +650,32 @@ extension Recorder {
     /// syscall-exit stop), so the log names the parent's clone before the child appears.
     func takeOverCreatingCall(_ thread: TracedThread) throws {
         guard let process = processes[thread.pid], process.fastPath, thread.currentSyscall == nil else { return }
-        let regs = try Tracee(thread.tid).registers()
-        let number = Int32(truncatingIfNeeded: Int64(bitPattern: regs.origRax))
-        guard Recorder.taskCreators.contains(number) else { return }
-        thread.currentSyscall = number
-        let entry = LogEvent.syscallEntry(tid: thread.tid, time: process.current.map(now) ?? 0, number: number,
-                                          args: regs.syscallArgs, strings: [])
-        thread.lastEntry = entry
-        guard let window = process.current else { return }
-        append(entry, to: process)
-        window.syscalls += 1
+        try logEntryFromRegisters(thread, process) { number, _ in Recorder.taskCreators.contains(number) }
     }
 
     /// BPF path: exit and exit_group return to nobody, so the logger (at exits) has no event for
     /// them; at the thread's exit stop its registers still name the call, and the tracer logs
     /// its entry as the ptrace path does.
     func logExitCall(_ thread: TracedThread, _ process: TracedProcess) throws {
-        guard thread.currentSyscall == nil, let window = process.current else { return }
+        guard thread.currentSyscall == nil, process.current != nil else { return }
+        try logEntryFromRegisters(thread, process) { number, regs in
+            // rax is -ENOSYS while a call runs: a thread killed in user code may hold any orig_rax.
+            (number == SyscallNumber.exit || number == SyscallNumber.exit_group) && regs.result == -Errno.ENOSYS
+        }
+    }
+
+    /// The entry of the call a stopped thread is inside, from its registers, when `accepts`
+    /// takes it: the thread is then in that call for the tracer, as after an entry stop.
+    func logEntryFromRegisters(_ thread: TracedThread, _ process: TracedProcess,
+                               accepts: (Int32, Registers) -> Bool) throws {
         let regs = try Tracee(thread.tid).registers()
         let number = Int32(truncatingIfNeeded: Int64(bitPattern: regs.origRax))
-        // rax is -ENOSYS while a call runs: a thread killed in user code may hold any orig_rax.
-        guard number == SyscallNumber.exit || number == SyscallNumber.exit_group, regs.result == -38 else { return }
+        guard accepts(number, regs) else { return }
         thread.currentSyscall = number
-        let entry = LogEvent.syscallEntry(tid: thread.tid, time: now(window), number: number, args: regs.syscallArgs, strings: [])
+        let entry = LogEvent.syscallEntry(tid: thread.tid, time: process.current.map(now) ?? 0, number: number,
+                                          args: regs.syscallArgs, strings: [])
         thread.lastEntry = entry
         append(entry, to: process)
-        window.syscalls += 1
     }
 }
 
