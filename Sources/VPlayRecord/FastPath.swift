@@ -116,7 +116,7 @@ final class EventInbox: @unchecked Sendable {
     }
 }
 
-/// The loaded logger, its inbox and the stop filter of one recording.
+/// The loaded logger, its inbox and the refusal filter of one recording.
 final class FastPath {
     let logger: SyscallLogger
     let inbox = EventInbox()
@@ -145,8 +145,6 @@ final class FastPath {
 }
 
 extension Recorder {
-    var ptraceOptions: PtraceOptions { Recorder.traceOptions }
-
     /// Loads the BPF logger when the options ask for it; nil (after one warning) when it
     /// cannot be used, and the ptrace path records.
     static func loadFastPath(_ options: RecordOptions, logger: Logger) -> FastPath? {

@@ -23,7 +23,7 @@ public final class Recorder {
     var earlyStops: [Int32: WaitStatus] = [:]
     var rootPid: Int32 = 0
     var rootStatus: Int32?
-    /// The BPF path's logger and stop filter (nil: the ptrace path records).
+    /// The BPF path's logger and refusal filter (nil: the ptrace path records).
     var fast: FastPath?
     public private(set) var written: [WrittenBundle] = []
     /// Called with each bundle path as soon as it is written.
@@ -60,7 +60,7 @@ public final class Recorder {
         rootPid = pid
         fast = Recorder.loadFastPath(options, logger: logger)
         do {
-            try Tracee.seize(pid, options: ptraceOptions)
+            try Tracee.seize(pid, options: Recorder.traceOptions)
             // Logged from its exec on: registered while it waits on the gate.
             try fast?.logger.record(tgid: pid)
         } catch {
@@ -91,7 +91,7 @@ public final class Recorder {
         let process = TracedProcess(pid: pid, program: ProcFS.executable(pid), argv: ProcFS.commandLine(pid))
         process.awaitingExecWindow = true
         processes[pid] = process
-        // Logged from its next exec on, where the first window starts and the stop filter goes in.
+        // Logged from its next exec on, where the first window starts and the refusal filter goes in.
         fast = Recorder.loadFastPath(options, logger: logger)
         if let fast {
             do {
@@ -109,7 +109,7 @@ public final class Recorder {
             if tids.isEmpty { break }
             for tid in tids.sorted() {
                 do {
-                    try Tracee.seize(tid, options: ptraceOptions)
+                    try Tracee.seize(tid, options: Recorder.traceOptions)
                 } catch let e as KernelError where e.errno == ESRCH {
                     continue  // it exited meanwhile
                 }
@@ -362,7 +362,7 @@ public final class Recorder {
             do {
                 try installRefusalFilter(process, thread)
             } catch {
-                fallBackToPtrace(process, "the seccomp stop filter could not be installed (\(error))")
+                fallBackToPtrace(process, "the seccomp refusal filter could not be installed (\(error))")
             }
             _ = try startWindow(process, trigger: thread, atEntry: false, reason: "exec")
             return try resume(thread)

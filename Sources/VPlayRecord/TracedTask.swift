@@ -104,7 +104,7 @@ final class TracedProcess {
     var rotationRequested: Int32?
     /// Recorded on the BPF path: the kernel logs its calls and its threads run with PTRACE_CONT.
     var fastPath = false
-    /// The BPF path's seccomp stop filter is installed (inherited across fork and exec).
+    /// The BPF path's seccomp refusal filter (rseq) is installed (inherited across fork and exec).
     var hasRefusalFilter = false
 
     init(pid: Int32, program: String, argv: [String]) {

@@ -196,7 +196,7 @@ extension Recorder {
     /// only waits for SIGKILL. Its memory stays as it was (the scratch words are below the
     /// stack pointer, dead in the program and already used by the window start).
     func parkShadow(_ shadow: Int32, syscallInstruction: UInt64, scratch: UInt64) throws {
-        try Tracee(shadow).setOptions(ptraceOptions.union(.exitKill))
+        try Tracee(shadow).setOptions(Recorder.traceOptions.union(.exitKill))
         let memory = try ProcessMemory(pid: shadow)
         try memory.write(scratch, [UInt8](repeating: 0xff, count: 8))
         let caller = try RemoteCaller(Tracee(shadow), syscallInstruction: syscallInstruction, atEntryStop: false)
