@@ -1,5 +1,5 @@
 // The BPF recording path (`record --path bpf`): the kernel's BPF logger writes the syscall log,
-// ptrace stops only for events, signals and the calls the seccomp stop filter sends to the
+// ptrace stops only for events, signals and the calls the logger stops for the
 // tracer. Each example must end as natively, give a verified bundle that replays, and say so.
 
 import Foundation
