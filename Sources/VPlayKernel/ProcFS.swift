@@ -86,10 +86,15 @@ public enum ProcFS {
 
     /// Alive and not a zombie (a finished child stays one until its parent reaps it).
     public static func isRunning(_ pid: Int32) -> Bool {
-        guard kill(pid, 0) == 0, let stat = try? readText("/proc/\(pid)/stat"),
-              let close = stat.lastIndex(of: ")") else { return false }
-        let state = stat[stat.index(after: close)...].split(separator: " ").first
+        guard kill(pid, 0) == 0, let state = taskState(pid, pid) else { return false }
         return state != "Z" && state != "X"
+    }
+
+    /// The scheduler state letter of a thread (/proc/PID/task/TID/stat field 3: R running, S
+    /// sleeping, D in uninterruptible sleep, t traced, Z zombie…); nil when it is gone.
+    public static func taskState(_ pid: Int32, _ tid: Int32) -> Character? {
+        guard let stat = try? readText("/proc/\(pid)/task/\(tid)/stat"), let close = stat.lastIndex(of: ")") else { return nil }
+        return stat[stat.index(after: close)...].split(separator: " ").first?.first
     }
 
     /// VmRSS in bytes, 0 when unknown.

@@ -291,6 +291,7 @@ public final class Recorder {
 
     /// The next stop of any tracee; when a window falls due first, a timer interrupts the wait.
     func waitForNextStop() throws -> NextStop {
+        if fast?.inbox.takeRotationCheck() == true { return .timeToRotate }
         let timeout = nextRotationMilliseconds()
         if let timeout { _ = vp_interrupt_after(timeout) }
         defer { if timeout != nil { _ = vp_interrupt_after(0) } }
@@ -313,7 +314,8 @@ public final class Recorder {
         let now = monotonicNanos()
         for process in processes.values where process.rotationRequested == nil && !process.captured {
             guard let window = process.current, userModeThread(process) != nil else { continue }
-            let due = Double(window.startNanos) / 1e9 + options.window - Double(now) / 1e9
+            let due = max(Double(window.startNanos) / 1e9 + options.window, Double(process.rotationDeferredUntil) / 1e9)
+                - Double(now) / 1e9
             earliest = min(earliest ?? due, due)
         }
         return earliest.map { Int32(max(5, min(60_000, $0 * 1000))) }
@@ -327,9 +329,28 @@ public final class Recorder {
     /// Interrupts one user-mode thread of each process whose window is overdue.
     func requestOverdueRotations() {
         for process in processes.values where process.rotationRequested == nil && !process.captured {
-            guard let window = process.current, shouldRotate(process, window), let thread = userModeThread(process) else { continue }
+            guard let window = process.current, shouldRotate(process, window), monotonicNanos() >= process.rotationDeferredUntil,
+                  let thread = interruptibleThread(process) else { continue }
             if (try? Tracee(thread.tid).interrupt()) != nil { process.rotationRequested = thread.tid }
         }
+    }
+
+    /// How long a BPF-path rotation waits after finding every thread asleep in a call.
+    static let sleepingRotationRetryNanos: UInt64 = 50_000_000
+
+    /// The thread a rotation may interrupt. On the ptrace path, one the tracer knows to be in
+    /// user mode. On the BPF path the tracer does not see calls begin, so a thread asleep in one
+    /// (scheduler state S or D) is left alone: interrupting it ends the call with a restart code,
+    /// and the call then runs again from the start (a timeout counted anew), or, if a handled
+    /// signal lands before it does, not at all (pause() loops hung). Every thread asleep: retry
+    /// later, the window runs on meanwhile (it grows by nothing while they sleep).
+    func interruptibleThread(_ process: TracedProcess) -> TracedThread? {
+        guard process.fastPath else { return userModeThread(process) }
+        let candidates = process.threads.lazy.compactMap { self.threads[$0] }
+            .filter { $0.lifecycle == .running && $0.currentSyscall == nil }
+        if let awake = candidates.first(where: { ProcFS.taskState(process.pid, $0.tid) == "R" }) { return awake }
+        process.rotationDeferredUntil = monotonicNanos() + Self.sleepingRotationRetryNanos
+        return nil
     }
 
     /// The interrupt asked for by `requestOverdueRotations` arrived: start the window here,

@@ -102,6 +102,9 @@ final class TracedProcess {
     /// A thread interrupted (PTRACE_INTERRUPT) so that an overdue window can start while the
     /// process makes no syscalls.
     var rotationRequested: Int32?
+    /// BPF path: no rotation is tried before this time (monotonic ns), because every thread slept
+    /// in a call when one was last due.
+    var rotationDeferredUntil: UInt64 = 0
     /// Recorded on the BPF path: the kernel logs its calls and its threads run with PTRACE_CONT.
     var fastPath = false
     /// The BPF path's seccomp refusal filter (rseq) is installed (inherited across fork and exec).
