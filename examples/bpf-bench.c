@@ -45,9 +45,11 @@ static int count_event(void *context, void *data, size_t size)
 static void *drain(void *bpf)
 {
     pin(1);
-    while (!atomic_load(&stop))
-        vp_bpf_poll(bpf, 20);
-    while (vp_bpf_poll(bpf, 0) > 0) {}
+    while (!atomic_load(&stop)) {
+        vp_bpf_wait(bpf, 20);
+        vp_bpf_consume(bpf);
+    }
+    while (vp_bpf_consume(bpf) > 0) {}
     return NULL;
 }
 

@@ -24,7 +24,7 @@ struct vp_bpf {
     struct bpf_link *links[8];
     int nlinks;
     struct ring_buffer *ring;
-    int recorded_fd, rules_fd, counters_fd, events_fd;
+    int recorded_fd, rules_fd, commands_fd, counters_fd, events_fd;
     uint64_t *recorded; // the mmap of the recorded-tgid bitmap, shared with the programs
     int kick_fd;        // an eventfd that ends the drain's wait (vp_bpf_kick)
     int wait_fd;        // epoll over the ring's own epoll fd and kick_fd
@@ -89,9 +89,10 @@ int vp_bpf_load(const void *object, size_t size, struct vp_bpf **out, char *log,
     }
     bpf->recorded_fd = map_fd(bpf->object, "recorded");
     bpf->rules_fd = map_fd(bpf->object, "rules");
+    bpf->commands_fd = map_fd(bpf->object, "commands");
     bpf->counters_fd = map_fd(bpf->object, "counters");
     bpf->events_fd = map_fd(bpf->object, "events");
-    if (bpf->recorded_fd < 0 || bpf->rules_fd < 0 || bpf->counters_fd < 0 || bpf->events_fd < 0) {
+    if (bpf->recorded_fd < 0 || bpf->rules_fd < 0 || bpf->commands_fd < 0 || bpf->counters_fd < 0 || bpf->events_fd < 0) {
         vp_bpf_close(bpf);
         return -ENOENT;
     }
@@ -142,6 +143,12 @@ int vp_bpf_set_settings(struct vp_bpf *bpf, const struct vp_settings *settings)
 int vp_bpf_set_rule(struct vp_bpf *bpf, uint32_t number, const struct vp_rule *rule)
 {
     return result(bpf_map_update_elem(bpf->rules_fd, &number, rule, BPF_ANY));
+}
+
+int vp_bpf_set_command(struct vp_bpf *bpf, uint32_t number, uint32_t command, const struct vp_out *out)
+{
+    struct vp_command_key key = { .nr = number, .command = command };
+    return result(bpf_map_update_elem(bpf->commands_fd, &key, out, BPF_ANY));
 }
 
 // The programs change bits of the same words atomically (fork, exit): so does this side.
@@ -199,18 +206,25 @@ int vp_bpf_open_ring(struct vp_bpf *bpf, vp_bpf_event_fn callback, void *context
     return 0;
 }
 
-int vp_bpf_poll(struct vp_bpf *bpf, int timeout_ms)
+int vp_bpf_wait(struct vp_bpf *bpf, int timeout_ms)
 {
     if (!bpf->ring)
         return -EINVAL;
     // The programs wake the consumer only when the ring fills (each wakeup is an interrupt),
-    // so the wait mostly ends by timeout or by a kick: consume whatever is there either way.
+    // so the wait mostly ends by timeout or by a kick.
     struct epoll_event events[2];
     int ready = epoll_wait(bpf->wait_fd, events, 2, timeout_ms);
     if (ready < 0 && errno != EINTR)
         return -errno;
     uint64_t count;
     while (read(bpf->kick_fd, &count, sizeof(count)) == sizeof(count)) {}
+    return 0;
+}
+
+int vp_bpf_consume(struct vp_bpf *bpf)
+{
+    if (!bpf->ring)
+        return -EINVAL;
     return ring_buffer__consume(bpf->ring);
 }
 

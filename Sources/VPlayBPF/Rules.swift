@@ -13,6 +13,10 @@ enum RuleEncoding {
             encoded.flags = UInt32(VP_RULE_UNSUPPORTED)
         case .needsTracer:
             encoded.flags = UInt32(VP_RULE_NEEDS_TRACER)
+        case .byCommand(let commands):
+            guard (0 ..< 6).contains(commands.commandArg), (0 ..< 6).contains(commands.bufferArg) else { return nil }
+            encoded.flags = UInt32(VP_RULE_DESCRIBED | VP_RULE_BY_COMMAND)
+            encoded.cmd_arg = UInt8(commands.commandArg)
         case .described(let outs):
             guard outs.map(\.length.regionCount).reduce(0, +) <= Int(VP_MAX_OUTS) else { return nil }
             var encodedOuts: [vp_out] = []
@@ -28,6 +32,14 @@ enum RuleEncoding {
             }
         }
         return encoded
+    }
+
+    /// The commands map's entries of a command-dependent call: each known command's out.
+    static func encodeCommands(_ rule: KernelCommandRule) -> [(command: UInt32, out: vp_out)] {
+        rule.writes.sorted { $0.key < $1.key }.compactMap { command, size in
+            guard size > 0 else { return (command, vp_out()) }   // VP_OUT_NONE
+            return encode(KernelOut(arg: rule.bufferArg, length: .fixed(size), condition: .success)).map { (command, $0) }
+        }
     }
 
     static func encodeStop(_ stop: TracerStop?, into rule: inout vp_rule) {

@@ -25,8 +25,6 @@ public enum SyscallLoggerError: Error, CustomStringConvertible, Equatable {
     case mapUpdate(map: String, key: UInt32, errno: Int32)
     /// The drain thread stopped on an error.
     case drain(String)
-    /// A wait for the drain thread ran out.
-    case timeout(String)
 
     public var description: String {
         switch self {
@@ -45,8 +43,6 @@ public enum SyscallLoggerError: Error, CustomStringConvertible, Equatable {
             return "BPF map \(map): update of key \(key) failed (\(errnoName(errno)))"
         case .drain(let why):
             return "BPF ring-buffer drain stopped: \(why)"
-        case .timeout(let what):
-            return "BPF logger: timed out \(what)"
         }
     }
 }
@@ -71,20 +67,23 @@ public final class SyscallLogger: @unchecked Sendable {
     /// The initial PID namespace's inode (PROC_PID_INIT_INO).
     static let initialPIDNamespace: UInt64 = 0xEFFF_FFFC
 
+    /// How long the drain waits between passes (the programs do not wake it, see emit() in
+    /// syscalls.bpf.c). Short, so that a tracer's sync at a stop, which consumes what is left on
+    /// the program's CPU, finds little.
+    static let drainIntervalMilliseconds: Int32 = 2
+
     private let handle: OpaquePointer
     private var settings = vp_settings()
     private let lock = NSCondition()
     private var closed = false
     private var draining = false
-    // Drain passes (wait, then consume everything in the ring): started and finished.
-    private var passesStarted: UInt64 = 0
-    private var passesFinished: UInt64 = 0
-    // The pass a sync() waits for: it polls without waiting (its kick went to the pass before).
-    private var passWanted: UInt64 = 0
     private var drainError: String?
     private var drainThread: Thread?
     private var deliver: (@Sendable ([SyscallEvent]) -> Void)?
-    // Written only by the drain thread, inside the ring callback.
+    // Held while the ring is consumed and its events delivered, by the drain or by sync():
+    // one consumer at a time, and deliveries in ring order.
+    private let consuming = NSLock()
+    // Written only inside the ring callback, under `consuming`.
     fileprivate var batch: [SyscallEvent] = []
     fileprivate var decodeError: String?
 
@@ -140,6 +139,11 @@ public final class SyscallLogger: @unchecked Sendable {
             RuleEncoding.encodeStop(SyscallTable.tracerStop(number), into: &encoded)
             let rc = vp_bpf_set_rule(handle, UInt32(number), &encoded)
             guard rc == 0 else { throw SyscallLoggerError.mapUpdate(map: "rules", key: UInt32(number), errno: -rc) }
+            guard case .byCommand(let commands) = rule else { continue }
+            for (command, var out) in RuleEncoding.encodeCommands(commands) {
+                let set = vp_bpf_set_command(handle, UInt32(number), command, &out)
+                guard set == 0 else { throw SyscallLoggerError.mapUpdate(map: "commands", key: command, errno: -set) }
+            }
         }
     }
 
@@ -199,21 +203,16 @@ public final class SyscallLogger: @unchecked Sendable {
         while true {
             lock.lock()
             let stop = !draining
-            passesStarted += 1
-            let pass = passesStarted
-            let wanted = passWanted >= pass
             lock.unlock()
             if stop { break }
-            let rc = vp_bpf_poll(handle, wanted ? 0 : 20)
-            let events = batch
-            batch.removeAll(keepingCapacity: true)
-            if !events.isEmpty { deliver?(events) }
-            lock.lock()
-            if rc < 0 && rc != -EINTR { drainError = errnoName(-rc); draining = false }
-            if let decodeError { drainError = decodeError; draining = false }
-            passesFinished = pass
-            lock.broadcast()
-            lock.unlock()
+            let waited = vp_bpf_wait(handle, Self.drainIntervalMilliseconds)
+            let failure = waited < 0 && waited != -EINTR ? errnoName(-waited) : consume()
+            if let failure {
+                lock.lock()
+                drainError = failure
+                draining = false
+                lock.unlock()
+            }
         }
         lock.lock()
         drainThread = nil
@@ -221,27 +220,38 @@ public final class SyscallLogger: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// Consumes the ring and delivers its events; the failure, if any.
+    private func consume() -> String? {
+        consuming.lock()
+        defer { consuming.unlock() }
+        let rc = vp_bpf_consume(handle)
+        let events = batch
+        batch.removeAll(keepingCapacity: true)
+        if !events.isEmpty { deliver?(events) }
+        if let decodeError { return decodeError }
+        return rc < 0 && rc != -EINTR ? errnoName(-rc) : nil
+    }
+
     fileprivate func receive(_ record: UnsafeRawBufferPointer) {
         do { batch.append(try EventDecoding.decode(record)) } catch { decodeError = "\(error)" }
     }
 
-    /// Returns when every event in the ring when it was called has been delivered (a pass of
-    /// the drain that started after the call has finished). The drain is woken at once: at a
-    /// ptrace stop every event of the stopped thread is already in the ring, so this is how the
-    /// tracer waits for them.
-    public func sync(timeout: Double = 5) throws {
+    /// Returns when every event in the ring when it was called has been delivered. The caller
+    /// consumes the ring itself (or waits for the drain's delivery in progress): at a ptrace
+    /// stop every event of the stopped thread is already in the ring, so this is how the
+    /// tracer gets them without waking the drain's CPU and waiting for it.
+    public func sync() throws {
         lock.lock()
-        defer { lock.unlock() }
-        let target = passesStarted + 1
-        passWanted = max(passWanted, target)
-        _ = vp_bpf_kick(handle)
-        let deadline = Date().addingTimeInterval(timeout)
-        while passesFinished < target {
-            if let drainError { throw SyscallLoggerError.drain(drainError) }
-            guard draining else { throw SyscallLoggerError.drain("the drain is not running") }
-            guard lock.wait(until: deadline) else { throw SyscallLoggerError.timeout("waiting for the drain to catch up") }
+        let (running, earlier) = (draining, drainError)
+        lock.unlock()
+        if let earlier { throw SyscallLoggerError.drain(earlier) }
+        guard running else { throw SyscallLoggerError.drain("the drain is not running") }
+        if let failure = consume() {
+            lock.lock()
+            drainError = failure
+            lock.unlock()
+            throw SyscallLoggerError.drain(failure)
         }
-        if let drainError { throw SyscallLoggerError.drain(drainError) }
     }
 
     public func counters() throws -> SyscallLoggerCounters {

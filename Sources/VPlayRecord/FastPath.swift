@@ -81,6 +81,24 @@ final class EventInbox: @unchecked Sendable {
         return counts[tgid] ?? 0
     }
 
+    private var rotationCheck = false
+
+    /// A process reached the event limit while the tracer itself delivered.
+    func noteRotationCheck() {
+        lock.lock()
+        rotationCheck = true
+        lock.unlock()
+    }
+
+    /// Whether a rotation check was noted since the last call.
+    func takeRotationCheck() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        let due = rotationCheck
+        rotationCheck = false
+        return due
+    }
+
     private var graveyard: [[KernelBatch]] = []
 
     /// Batches of a window that is gone: freed by the drain thread, not on the program's CPU.
@@ -136,8 +154,15 @@ final class FastPath {
         let tracer = vp_gettid()
         _ = vp_prepare_wakeup()
         logger.startDraining(cpu: drainCPU) { events in
-            if inbox.add(events, limit: rotationEvents) { _ = vp_wake_thread(tracer) }
-            _ = inbox.exhume()  // freed here
+            let full = inbox.add(events, limit: rotationEvents)
+            // The tracer delivers too, when it syncs at a stop: it cannot interrupt its own
+            // waitpid, so it notes the check for before its next wait.
+            guard vp_gettid() != tracer else {
+                if full { inbox.noteRotationCheck() }
+                return
+            }
+            if full { _ = vp_wake_thread(tracer) }
+            _ = inbox.exhume()  // freed here, not on the program's CPU
         }
     }
 

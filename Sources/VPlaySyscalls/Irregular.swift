@@ -133,14 +133,14 @@ enum Irregular {
     // MARK: Files
 
     /// Commands that store into the struct at args[2], by size.
-    private static let fcntlWrites: [UInt32: Int] = [
+    static let fcntlWrites: [UInt32: Int] = [
         5: 32, 36: 32,                                    // F_GETLK, F_OFD_GETLK: struct flock
         16: 8,                                            // F_GETOWN_EX: struct f_owner_ex
         17: 8,                                            // F_GETOWNER_UIDS: two uids
         1035: 8, 1037: 8,                                 // F_GET_RW_HINT, F_GET_FILE_RW_HINT
     ]
 
-    private static let fcntlNoWrites: Set<UInt32> = [
+    static let fcntlNoWrites: Set<UInt32> = [
         0, 1, 2, 3, 4, 6, 7,                              // DUPFD, GETFD, SETFD, GETFL, SETFL, SETLK, SETLKW
         8, 9, 10, 11, 15,                                 // SETOWN, GETOWN, SETSIG, GETSIG, SETOWN_EX
         37, 38,                                           // F_OFD_SETLK, F_OFD_SETLKW

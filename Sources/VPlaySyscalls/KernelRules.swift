@@ -52,10 +52,21 @@ public struct KernelOut: Sendable, Equatable {
     }
 }
 
+/// A call whose writes depend on a command argument (fcntl, ioctl): for each known command, the
+/// bytes it stores at args[bufferArg] when it succeeds (0: none). Other commands need the tracer.
+public struct KernelCommandRule: Sendable, Equatable {
+    public let commandArg: Int
+    public let bufferArg: Int
+    /// Command (as the kernel takes it, an unsigned 32-bit value) → bytes written.
+    public let writes: [UInt32: Int]
+}
+
 /// What a logger outside the tracer must do with a call's writes.
 public enum KernelWriteRule: Sendable, Equatable {
     /// These regions are every write of the call (none for most calls).
     case described([KernelOut])
+    /// The command argument says what is written; unknown commands need the tracer.
+    case byCommand(KernelCommandRule)
     /// The writes need code (the reason names it): the tracer must fetch them.
     case needsTracer(String)
     /// The table cannot capture the call at all (its policy is unsupported).
@@ -89,6 +100,7 @@ extension SyscallTable {
         guard let name = knownName(number) else { return nil }
         guard let entry = entry(number) else { return .unsupported(unknownWrites(name)) }
         if case .unsupported(let reason) = entry.policy { return .unsupported(reason) }
+        if let byCommand = kernelCommandRule(number) { return .byCommand(byCommand) }
         var outs: [KernelOut] = []
         for out in entry.outs {
             guard let simple = kernelOut(out, condition: .success) else {
@@ -100,6 +112,18 @@ extension SyscallTable {
             return .needsTracer("\(name) writes more than \(maxKernelOuts) regions")
         }
         return .described(outs)
+    }
+
+    /// The known commands of a command-dependent call, from the same lists its decoder uses.
+    public static func kernelCommandRule(_ number: Int) -> KernelCommandRule? {
+        func rule(_ writes: [UInt32: Int], _ none: Set<UInt32>) -> KernelCommandRule {
+            KernelCommandRule(commandArg: 1, bufferArg: 2, writes: writes.merging(none.map { ($0, 0) }) { size, _ in size })
+        }
+        switch Int32(truncatingIfNeeded: number) {
+        case SyscallNumber.fcntl: return rule(Irregular.fcntlWrites, Irregular.fcntlNoWrites)
+        case SyscallNumber.ioctl: return rule(IoctlRequests.writes, IoctlRequests.noWrites)
+        default: return nil
+        }
     }
 
     /// Every number of the ABI with its rule, ascending.

@@ -64,13 +64,35 @@ struct KernelRulesTests {
     }
 
     @Test func callsWhoseWritesNeedCodeAreLeftToTheTracer() {
-        for name in ["readv", "recvmsg", "ioctl", "fcntl", "wait4", "clone3", "prctl"] {
+        for name in ["readv", "recvmsg", "wait4", "clone3", "prctl"] {
             let number = SyscallTable.number(name) ?? -1
             guard case .needsTracer(let reason) = SyscallTable.kernelWriteRule(number) else {
                 Issue.record("\(name): \(String(describing: SyscallTable.kernelWriteRule(number)))")
                 continue
             }
             #expect(reason.contains(name))
+        }
+    }
+
+    @Test func commandDependentCallsExportTheirDecodersCommands() throws {
+        let args: [UInt64] = [3, 0, 0x7000_0000, 0, 0, 0]
+        let memory = FakeMemory()
+        for name in ["fcntl", "ioctl"] {
+            let number = try #require(SyscallTable.number(name))
+            guard case .byCommand(let rule) = SyscallTable.kernelWriteRule(number) else {
+                Issue.record("\(name): \(String(describing: SyscallTable.kernelWriteRule(number)))")
+                continue
+            }
+            #expect(rule.writes.count > 20)
+            // Each known command writes what the decoder says, at args[bufferArg], on success only.
+            for (command, size) in rule.writes {
+                var callArgs = args
+                callArgs[rule.commandArg] = UInt64(command)
+                let table = try SyscallTable.writtenRegions(number: number, args: callArgs, result: 0, memory: memory)
+                #expect(table.map(\.length) == (size > 0 ? [size] : []), "\(name) command 0x\(String(command, radix: 16))")
+                #expect(table.allSatisfy { $0.address == callArgs[rule.bufferArg] })
+                #expect(try SyscallTable.writtenRegions(number: number, args: callArgs, result: -22, memory: memory).isEmpty)
+            }
         }
     }
 }

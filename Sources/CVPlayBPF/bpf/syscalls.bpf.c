@@ -29,6 +29,14 @@ struct {
     __type(value, struct vp_rule);
 } rules SEC(".maps");
 
+// The out of each known command of a command-dependent call (kind VP_OUT_NONE: it writes nothing).
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, VP_MAX_COMMANDS);
+    __type(key, struct vp_command_key);
+    __type(value, struct vp_out);
+} commands SEC(".maps");
+
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
     __uint(max_entries, 1);
@@ -68,11 +76,10 @@ struct {
     __type(value, struct scratch);
 } scratch_space SEC(".maps");
 
-// When a thread entered its call, in the order of all events: a blocking call's entry goes
-// into the log before what other threads did while it waited.
+// When a thread's current call first let other threads run, in the order of all events: a
+// blocking call's entry goes into the log before what other threads did while it waited.
 struct entry_mark {
     __u64 seq;
-    __s64 nr;
 };
 
 struct {
@@ -261,9 +268,10 @@ __noinline int copy_string(struct scratch *s, __u32 arg, __u32 start)
     return 0;
 }
 
-// Plans and copies the regions the rule describes, then the input strings; returns the data length.
+// Plans and copies the regions the rule describes (and the command's out), then the input
+// strings; returns the data length.
 static __always_inline __u32 copy_outs(struct scratch *s, const struct vp_rule *rule,
-                                       struct vp_counters *counters)
+                                       const struct vp_out *command, struct vp_counters *counters)
 {
     struct vp_event *e = &s->event;
     s->n = 0;
@@ -273,6 +281,8 @@ static __always_inline __u32 copy_outs(struct scratch *s, const struct vp_rule *
             break;
         plan_out(s, &rule->outs[i]);
     }
+    if (command)
+        plan_out(s, command);
     __u32 nouts = s->n;
     __u32 nall = nouts;
     for (int i = 0; i < 6; i++)
@@ -365,24 +375,31 @@ static __always_inline struct scratch *begin(__s64 nr)
     return s;
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(vp_sys_enter, struct pt_regs *regs, long id)
+// Where a call lets other threads run: the first switch-out of a recorded thread inside a call
+// takes a counter value, and the call's exit carries it as its entry. The recorded threads share
+// one CPU, so a call that never switched out ran without any other recorded thread running
+// between its entry and its exit; its entry goes right before its exit. (A sys_enter program
+// would run for every call of every process on the host; a switch is far rarer.)
+SEC("tp_btf/sched_switch")
+int BPF_PROG(vp_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-    __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+    __u32 tgid = prev->tgid;
     if (!is_recorded(tgid))
         return 0;
-    struct entry_mark *mark = bpf_task_storage_get(&entries, bpf_get_current_task_btf(), 0,
-                                                   BPF_LOCAL_STORAGE_GET_F_CREATE);
-    if (!mark)
-        return 0; // the exit then says entry_seq == seq
-    mark->nr = id;
-    mark->seq = __sync_fetch_and_add(&sequence, 1);
+    struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+    // Inside a call: orig_ax holds its number and ax still the -ENOSYS the entry put there (the
+    // result is stored when the call returns, before its exit tracepoint). A switch on the way
+    // back to user mode, after the exit, is not inside.
+    if (!regs || (long)regs->orig_ax < 0 || (long)regs->ax != -38)
+        return 0;
+    struct entry_mark *mark = bpf_task_storage_get(&entries, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+    if (mark && !mark->seq)
+        mark->seq = __sync_fetch_and_add(&sequence, 1);
     return 0;
 }
 
 // The arguments are still in the registers at the exit (the calls that replace them, a
-// successful exec and rt_sigreturn, have no arguments the log needs); sys_enter only marks
-// when the call began.
+// successful exec and rt_sigreturn, have no arguments the log needs).
 SEC("tp_btf/sys_exit")
 int BPF_PROG(vp_sys_exit, struct pt_regs *regs, long ret)
 {
@@ -409,7 +426,6 @@ int BPF_PROG(vp_sys_exit, struct pt_regs *regs, long ret)
     struct entry_mark *mark = bpf_task_storage_get(&entries, bpf_get_current_task_btf(), 0, 0);
     e->entry_seq = 0;
     if (mark && mark->seq) {
-        // (seccomp's ENOSYS skips the entry tracepoint: no mark, the call is atomic)
         e->entry_seq = mark->seq;
         mark->seq = 0;
     }
@@ -422,8 +438,15 @@ int BPF_PROG(vp_sys_exit, struct pt_regs *regs, long ret)
         e->flags |= VP_EV_UNSUPPORTED;
     else if (rule->flags & VP_RULE_NEEDS_TRACER)
         e->flags |= VP_EV_NEEDS_TRACER;
+    struct vp_out *command = NULL;
+    if (rule && (rule->flags & VP_RULE_BY_COMMAND) && rule->cmd_arg < 6) {
+        struct vp_command_key which = { .nr = (__u32)nr, .command = (__u32)e->args[rule->cmd_arg & 7] };
+        command = bpf_map_lookup_elem(&commands, &which);
+        if (!command)
+            e->flags |= VP_EV_NEEDS_TRACER;
+    }
     if (rule && (rule->flags & (VP_RULE_DESCRIBED | VP_RULE_NEEDS_TRACER)))
-        data_len = copy_outs(s, rule, c); // a needs-tracer rule has no outs: its strings only
+        data_len = copy_outs(s, rule, command, c); // a needs-tracer rule has no outs: its strings only
     if ((e->flags & (VP_EV_TRUNCATED | VP_EV_COPY_FAILED | VP_EV_NEEDS_TRACER)) || (rule && rule_stops(rule, e)))
         stop_for_tracer(e);
     emit(s, data_len, c);

@@ -15,6 +15,8 @@ int vp_bpf_load(const void *object, size_t size, struct vp_bpf **out, char *log,
 // Attaches every program; until then nothing is logged.
 int vp_bpf_attach(struct vp_bpf *bpf, char *log, size_t log_size);
 int vp_bpf_set_rule(struct vp_bpf *bpf, uint32_t number, const struct vp_rule *rule);
+// The out of one known command of a VP_RULE_BY_COMMAND call (kind VP_OUT_NONE: no write).
+int vp_bpf_set_command(struct vp_bpf *bpf, uint32_t number, uint32_t command, const struct vp_out *out);
 int vp_bpf_add_tgid(struct vp_bpf *bpf, uint32_t tgid);
 // The one entry of the settings map (struct vp_settings).
 int vp_bpf_set_settings(struct vp_bpf *bpf, const struct vp_settings *settings);
@@ -25,10 +27,13 @@ int vp_bpf_is_recorded(struct vp_bpf *bpf, uint32_t tgid);
 // The event callback gets each ring record; a non-zero return stops the current poll.
 typedef int (*vp_bpf_event_fn)(void *context, void *data, size_t size);
 int vp_bpf_open_ring(struct vp_bpf *bpf, vp_bpf_event_fn callback, void *context);
-// Waits up to timeout_ms for a wakeup (sent only when the ring fills) or a kick, then delivers
-// every record in the ring: the count, or a negative errno. One thread only.
-int vp_bpf_poll(struct vp_bpf *bpf, int timeout_ms);
-// Ends the current or next vp_bpf_poll wait at once (from any thread).
+// Waits up to timeout_ms for a wakeup (sent only when the ring fills) or a kick: 0 or a
+// negative errno. It consumes nothing.
+int vp_bpf_wait(struct vp_bpf *bpf, int timeout_ms);
+// Delivers every record in the ring to the callback: the count, or a negative errno. One
+// thread at a time (the caller serializes).
+int vp_bpf_consume(struct vp_bpf *bpf);
+// Ends the current or next vp_bpf_wait at once (from any thread).
 int vp_bpf_kick(struct vp_bpf *bpf);
 // The counters summed over CPUs.
 int vp_bpf_counters(struct vp_bpf *bpf, struct vp_counters *sum);

@@ -53,6 +53,16 @@ struct vp_out {
 #define VP_RULE_DESCRIBED (1u << 0)    // the outs describe every write of the call
 #define VP_RULE_NEEDS_TRACER (1u << 1) // writes need code (iovecs, msghdr, ioctl...): the tracer
 #define VP_RULE_UNSUPPORTED (1u << 2)  // the table cannot capture the call at all
+#define VP_RULE_BY_COMMAND (1u << 3)   // args[cmd_arg] selects the write: the commands map has
+                                       // the out of each known command; others need the tracer
+
+// Entries of the commands map (fcntl and ioctl commands the table knows).
+#define VP_MAX_COMMANDS 1024
+
+struct vp_command_key {
+    __u32 nr;
+    __u32 command;  // (u32)args[cmd_arg]
+};
 
 // vp_rule.stop: when the thread is sent the stop signal after the call, for the tracer
 #define VP_STOP_NEVER 0
@@ -66,7 +76,8 @@ struct vp_rule {
     __u32 strings;  // bit i: args[i] is an input string (a path), copied for the report
     __u8 stop;
     __u8 stop_arg;
-    __u16 reserved;
+    __u8 cmd_arg;   // with VP_RULE_BY_COMMAND: the argument that holds the command
+    __u8 reserved;
     __u64 stop_mask;
 };
 

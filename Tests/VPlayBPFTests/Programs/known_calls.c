@@ -3,6 +3,8 @@
 //   known_calls calls DATA_FILE REPORT_FILE   known calls, a fork, and the marked cases
 //   known_calls flood COUNT FIFO              COUNT getppid, then (after a byte on FIFO) 10 more
 //   known_calls threads REPORT_FILE           a second thread makes known calls and exits
+//   known_calls handoff REPORT_FILE           the main thread blocks in read() until a second
+//                                             thread, after a nap and 3 getppid, writes a byte
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -36,6 +38,12 @@ static int calls(const char *data, const char *report_path)
     syscall(SYS_lseek, fd, 0, SEEK_SET);
     struct iovec iov = { buffer, 16 };
     syscall(SYS_readv, fd, &iov, 1);                // iovecs need the tracer
+    // fcntl: the command says what is written. F_GETFD writes nothing, F_GETLK the struct
+    // flock it was given; a command the table does not know needs the tracer.
+    syscall(SYS_fcntl, fd, F_GETFD);
+    struct flock lock = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
+    syscall(SYS_fcntl, fd, F_GETLK, &lock);
+    syscall(SYS_fcntl, fd, 0x7777, 0);
     syscall(1000);                                  // not a call: undescribed
     long page = syscall(SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     struct timespec nap = { 0, 1000 };
@@ -58,9 +66,9 @@ static int calls(const char *data, const char *report_path)
     }
     int status = 0;
     syscall(SYS_wait4, child, &status, 0, 0);
-    fprintf(report, "%ld %ld %ld %lu %lu %ld %d %ld %lu %lu %u\n", (long)now.tv_sec, (long)now.tv_nsec, fd,
+    fprintf(report, "%ld %ld %ld %lu %lu %ld %d %ld %lu %lu %u %lu\n", (long)now.tv_sec, (long)now.tv_nsec, fd,
             (unsigned long)buffer, (unsigned long)page, child, status, sock, (unsigned long)&bound,
-            (unsigned long)&bound_length, (unsigned)ntohs(bound.sin_port));
+            (unsigned long)&bound_length, (unsigned)ntohs(bound.sin_port), (unsigned long)&lock);
     fclose(report);
     return 0;
 }
@@ -102,14 +110,46 @@ static int threads(const char *report_path)
     return 0;
 }
 
+static int handoff_pipe[2];
+
+static void *writer_body(void *unused)
+{
+    (void)unused;
+    struct timespec nap = { 0, 50 * 1000 * 1000 };   // the main thread is blocked by then
+    syscall(SYS_nanosleep, &nap, NULL);
+    for (int i = 0; i < 3; i++)
+        syscall(SYS_getppid);
+    thread_tid = syscall(SYS_gettid);
+    char byte = 1;
+    syscall(SYS_write, handoff_pipe[1], &byte, 1);
+    return NULL;
+}
+
+static int handoff(const char *report_path)
+{
+    FILE *report = fopen(report_path, "w");
+    pthread_t thread;
+    char byte;
+    if (!report || pipe(handoff_pipe) != 0 || pthread_create(&thread, NULL, writer_body, NULL) != 0)
+        return 2;
+    if (syscall(SYS_read, handoff_pipe[0], &byte, 1) != 1)
+        return 3;
+    pthread_join(thread, NULL);
+    fprintf(report, "%ld %d\n", thread_tid, handoff_pipe[0]);
+    fclose(report);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "handoff") == 0)
+        return handoff(argv[2]);
     if (argc == 3 && strcmp(argv[1], "threads") == 0)
         return threads(argv[2]);
     if (argc == 4 && strcmp(argv[1], "calls") == 0)
         return calls(argv[2], argv[3]);
     if (argc == 4 && strcmp(argv[1], "flood") == 0)
         return flood(atol(argv[2]), argv[3]);
-    fprintf(stderr, "usage: known_calls calls DATA REPORT | flood COUNT FIFO\n");
+    fprintf(stderr, "usage: known_calls calls DATA REPORT | flood COUNT FIFO | threads REPORT | handoff REPORT\n");
     return 1;
 }
