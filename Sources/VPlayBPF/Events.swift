@@ -61,18 +61,56 @@ public struct SyscallEvent: Sendable, Equatable {
     public let tid: Int32
     public let tgid: Int32
     public let number: Int
-    public let args: [UInt64]
     public let result: Int64
-    public let regions: [Region]
     public let flags: Flags
     /// With dropsBefore: how many events this CPU lost before this one.
     public let lostBefore: UInt32
+    // The drain decodes hundreds of thousands of events a second, and most windows are dropped
+    // unread: the arguments stay inline, and the regions stay in the ring's own layout
+    // (vp_region descriptors, then their bytes) until someone asks for them. An event without
+    // regions allocates nothing.
+    private let argWords: ArgWords
+    private let packed: [UInt8]
+
+    struct ArgWords: Sendable, Equatable {
+        var a0, a1, a2, a3, a4, a5: UInt64
+        init(_ w: [UInt64]) {
+            func at(_ i: Int) -> UInt64 { i < w.count ? w[i] : 0 }
+            (a0, a1, a2, a3, a4, a5) = (at(0), at(1), at(2), at(3), at(4), at(5))
+        }
+        init(_ t: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)) { (a0, a1, a2, a3, a4, a5) = t }
+        var array: [UInt64] { [a0, a1, a2, a3, a4, a5] }
+    }
+
+    public init(sequence: UInt64, entrySequence: UInt64, tid: Int32, tgid: Int32, number: Int, args: [UInt64], result: Int64,
+                regions: [Region], flags: Flags, lostBefore: UInt32) {
+        self.init(sequence: sequence, entrySequence: entrySequence, tid: tid, tgid: tgid, number: number, argWords: ArgWords(args),
+                  result: result, packed: RegionPacking.pack(regions), flags: flags, lostBefore: lostBefore)
+    }
+
+    init(sequence: UInt64, entrySequence: UInt64, tid: Int32, tgid: Int32, number: Int, argWords: ArgWords, result: Int64,
+         packed: [UInt8], flags: Flags, lostBefore: UInt32) {
+        (self.sequence, self.entrySequence, self.tid, self.tgid, self.number) = (sequence, entrySequence, tid, tgid, number)
+        (self.argWords, self.result, self.packed, self.flags, self.lostBefore) = (argWords, result, packed, flags, lostBefore)
+    }
+
+    /// The six argument registers.
+    public var args: [UInt64] { argWords.array }
+
+    /// args[0] without building the array.
+    public var firstArg: UInt64 { argWords.a0 }
+
+    /// The written regions, then the input strings (decoded on each access).
+    public var regions: [Region] { RegionPacking.unpack(packed) }
+
+    /// Bytes copied into the event (the regions' data).
+    public var copiedBytes: Int { RegionPacking.dataLength(packed) }
 
     /// The event with the written regions the tracer read itself: no longer truncated, failed
     /// or waiting for the tracer (`stopped` stays, saying who completed it). The input strings are kept.
     public func completed(with written: [Region]) -> SyscallEvent {
-        SyscallEvent(sequence: sequence, entrySequence: entrySequence, tid: tid, tgid: tgid, number: number, args: args, result: result,
-                     regions: written + regions.filter(\.isInputString),
+        SyscallEvent(sequence: sequence, entrySequence: entrySequence, tid: tid, tgid: tgid, number: number, argWords: argWords,
+                     result: result, packed: RegionPacking.pack(written + regions.filter(\.isInputString)),
                      flags: flags.subtracting([.truncated, .copyFailed, .needsTracer]), lostBefore: lostBefore)
     }
 
@@ -81,9 +119,66 @@ public struct SyscallEvent: Sendable, Equatable {
 
     /// The input string at args[index] as the call read it ("" for a null pointer or a failed copy).
     public func inputString(arg index: Int) -> String {
+        let args = self.args
         guard index < args.count, args[index] != 0,
               let region = regions.first(where: { $0.isInputString && $0.address == args[index] }) else { return "" }
         return String(decoding: region.bytes, as: UTF8.self)
+    }
+}
+
+/// Regions in the ring's layout: a count, vp_region descriptors (data_offset relative to the
+/// data), then the data.
+enum RegionPacking {
+    static let countSize = MemoryLayout<UInt32>.size
+    static let regionSize = MemoryLayout<vp_region>.size
+
+    static func pack(_ regions: [SyscallEvent.Region]) -> [UInt8] {
+        guard !regions.isEmpty else { return [] }
+        var descriptors: [vp_region] = []
+        var data: [UInt8] = []
+        for r in regions {
+            var d = vp_region()
+            d.addr = r.address
+            d.len = UInt32(clamping: r.length)
+            d.copied = UInt32(r.bytes.count)
+            d.err = Int16(clamping: r.copyError)
+            d.kind = UInt16(r.isInputString ? VP_REGION_STRING : VP_REGION_WRITTEN)
+            d.data_offset = UInt32(data.count)
+            descriptors.append(d)
+            data += r.bytes
+        }
+        return pack(count: UInt32(regions.count), descriptors: descriptors.withUnsafeBytes { Array($0) }, data: data)
+    }
+
+    static func pack(count: UInt32, descriptors: [UInt8], data: [UInt8]) -> [UInt8] {
+        var out = withUnsafeBytes(of: count) { Array($0) }
+        out.reserveCapacity(countSize + descriptors.count + data.count)
+        out += descriptors
+        out += data
+        return out
+    }
+
+    static func count(_ packed: [UInt8]) -> Int {
+        packed.count < countSize ? 0 : Int(packed.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) })
+    }
+
+    static func dataLength(_ packed: [UInt8]) -> Int {
+        packed.isEmpty ? 0 : packed.count - countSize - count(packed) * regionSize
+    }
+
+    /// Valid by construction (pack) or by the check in EventDecoding.decode.
+    static func unpack(_ packed: [UInt8]) -> [SyscallEvent.Region] {
+        let n = count(packed)
+        guard n > 0 else { return [] }
+        let dataStart = countSize + n * regionSize
+        return packed.withUnsafeBytes { raw in
+            (0 ..< n).map { index in
+                let d = raw.loadUnaligned(fromByteOffset: countSize + index * regionSize, as: vp_region.self)
+                let from = dataStart + Int(d.data_offset)
+                return SyscallEvent.Region(address: d.addr, length: Int(d.len), bytes: Array(raw[from ..< from + Int(d.copied)]),
+                                           copyError: Int32(d.err), isInputString: d.kind == VP_REGION_STRING)
+            }
+        }
     }
 }
 
@@ -113,22 +208,27 @@ enum EventDecoding {
         guard count <= Int(VP_MAX_REGIONS), record.count >= dataStart + Int(event.data_len) else {
             throw Failure.short(size: record.count, needed: dataStart + Int(event.data_len))
         }
-        let data = UnsafeRawBufferPointer(rebasing: record[dataStart ..< dataStart + Int(event.data_len)])
-        var regions: [SyscallEvent.Region] = []
         for index in 0 ..< count {
             let region = base.loadUnaligned(fromByteOffset: headerSize + index * regionSize, as: vp_region.self)
-            let end = UInt64(region.data_offset) + UInt64(region.copied)
-            guard end <= UInt64(event.data_len) else {
+            guard UInt64(region.data_offset) + UInt64(region.copied) <= UInt64(event.data_len) else {
                 throw Failure.badRegion(index: index, offset: region.data_offset, copied: region.copied, dataLength: event.data_len)
             }
-            let bytes = Array(data[Int(region.data_offset) ..< Int(end)])
-            regions.append(.init(address: region.addr, length: Int(region.len), bytes: bytes, copyError: Int32(region.err),
-                                 isInputString: region.kind == VP_REGION_STRING))
         }
-        let flags = SyscallEvent.Flags(rawValue: event.flags)
-        let args = withUnsafeBytes(of: event.args) { Array($0.bindMemory(to: UInt64.self)) }
-        return SyscallEvent(sequence: event.seq, entrySequence: event.entry_seq, tid: Int32(bitPattern: event.tid), tgid: Int32(bitPattern: event.tgid),
-                            number: Int(event.nr), args: args, result: event.ret,
-                            regions: regions, flags: flags, lostBefore: event.lost_before)
+        // The ring's regions and data as they are, behind their count (one allocation, none without regions).
+        var packed: [UInt8] = []
+        if count > 0 {
+            let body = UnsafeRawBufferPointer(rebasing: record[headerSize ..< dataStart + Int(event.data_len)])
+            let prefix = RegionPacking.countSize
+            packed = [UInt8](unsafeUninitializedCapacity: prefix + body.count) { buffer, initialized in
+                let out = UnsafeMutableRawBufferPointer(buffer)
+                out.storeBytes(of: UInt32(count), as: UInt32.self)
+                UnsafeMutableRawBufferPointer(rebasing: out[prefix...]).copyMemory(from: body)
+                initialized = prefix + body.count
+            }
+        }
+        return SyscallEvent(sequence: event.seq, entrySequence: event.entry_seq, tid: Int32(bitPattern: event.tid),
+                            tgid: Int32(bitPattern: event.tgid), number: Int(event.nr), argWords: .init(event.args),
+                            result: event.ret, packed: packed, flags: SyscallEvent.Flags(rawValue: event.flags),
+                            lostBefore: event.lost_before)
     }
 }

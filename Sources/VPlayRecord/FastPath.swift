@@ -34,7 +34,7 @@ struct EventChunk {
         if let last = events.last, last.sequence > e.sequence { ordered = false }
         events.append(e)
         flags.formUnion(e.flags)
-        bytes += 96 + e.regions.reduce(0) { $0 + $1.bytes.count }
+        bytes += 96 + e.copiedBytes
         if e.number == Int(SyscallNumber.set_tid_address) { setsTid = true }
         if Recorder.taskCreators.contains(Int32(e.number)) { createsTask = true }
         if e.result == RestartErrno.restartBlock { restartsBlock = true }
@@ -231,7 +231,7 @@ extension Recorder {
             noteRestartBlock(incoming)
             let event = completeStopped(incoming, process)
             if event.number == Int(SyscallNumber.set_tid_address), let t = threads[event.tid] {
-                t.clearChildTid = event.args[0] == 0 ? nil : event.args[0]
+                t.clearChildTid = event.firstArg == 0 ? nil : event.firstArg
             }
             // A call that failed with ENOSYS did nothing, whatever the logger knows of it; a
             // failed call the table cannot capture wrote nothing (the table says so).

@@ -319,3 +319,38 @@ func openWhenReaderWaits(_ path: String, timeout: Double) throws -> Int32 {
         usleep(2000)
     }
 }
+
+@Suite("Syscall events keep their regions")
+struct SyscallEventTests {
+    let regions: [SyscallEvent.Region] = [
+        .init(address: 0x1000, length: 8, bytes: [1, 2, 3, 4, 5, 6, 7, 8], copyError: 0),
+        .init(address: 0x2000, length: 4096, bytes: [], copyError: -14),
+        .init(address: 0x3000, length: 5, bytes: Array("/etc/".utf8), copyError: 0, isInputString: true),
+    ]
+
+    @Test func regionsGivenAtInitComeBackUnchanged() {
+        let e = SyscallEvent(sequence: 7, entrySequence: 5, tid: 10, tgid: 10, number: 0, args: [3, 0x1000, 8, 0, 0, 0],
+                             result: 8, regions: regions, flags: [.copyFailed], lostBefore: 0)
+        #expect(e.regions == regions)
+        #expect(e.args == [3, 0x1000, 8, 0, 0, 0] && e.firstArg == 3)
+        #expect(e.copiedBytes == 13)
+        #expect(e.written.count == 2)
+    }
+
+    @Test func completingAnEventReplacesTheWrittenRegionsAndKeepsTheStrings() {
+        let e = SyscallEvent(sequence: 7, entrySequence: 7, tid: 10, tgid: 10, number: 257, args: [0, 0x3000, 0, 0, 0, 0],
+                             result: 3, regions: regions, flags: [.copyFailed, .stopped], lostBefore: 0)
+        let read = SyscallEvent.Region(address: 0x2000, length: 3, bytes: [9, 9, 9], copyError: 0)
+        let done = e.completed(with: [read])
+        #expect(done.written == [read])
+        #expect(done.inputString(arg: 1) == "/etc/")
+        #expect(done.flags == [.stopped])
+        #expect(done.args == e.args && done.sequence == 7)
+    }
+
+    @Test func anEventWithoutRegionsHasNone() {
+        let e = SyscallEvent(sequence: 1, entrySequence: 1, tid: 1, tgid: 1, number: 110, args: [], result: 1,
+                             regions: [], flags: [], lostBefore: 0)
+        #expect(e.regions.isEmpty && e.copiedBytes == 0 && e.args == [0, 0, 0, 0, 0, 0])
+    }
+}
