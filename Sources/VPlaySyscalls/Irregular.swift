@@ -87,14 +87,14 @@ enum Irregular {
     }
 
     /// prctl options that store into args[1], by size.
-    private static let prctlWrites: [UInt64: Int] = [
+    static let prctlWrites: [UInt32: Int] = [
         2: 4, 5: 4, 9: 4, 11: 4, 19: 4, 25: 4, 37: 4,     // PDEATHSIG UNALIGN FPEMU FPEXC ENDIAN TSC CHILD_SUBREAPER
         16: 16,                                           // PR_GET_NAME
         40: 8,                                            // PR_GET_TID_ADDRESS
     ]
 
     /// prctl options that write no user memory (setters, and getters that return the value).
-    private static let prctlNoWrites: Set<UInt64> = [
+    static let prctlNoWrites: Set<UInt32> = [
         1, 3, 4, 6, 7, 8, 10, 12, 13, 14, 15, 20, 21, 22, 23, 24, 26, 27, 28, 29, 30, 31, 32, 33, 34,
         36, 38, 39, 41, 42, 45, 46, 47, 52, 53, 57, 58, 65, 66, 67, 68, 77, 78,
         0x5356_4d41,                                      // PR_SET_VMA (names anonymous memory)
@@ -103,7 +103,7 @@ enum Irregular {
 
     static func prctl(_ call: Call) throws -> [WrittenRegion] {
         guard call.succeeded else { return [] }
-        let option = call.arg(0)
+        let option = UInt32(truncatingIfNeeded: call.arg(0))   // the kernel takes an int
         if let size = prctlWrites[option] { return call.region(at: call.arg(1), length: size) }
         if prctlNoWrites.contains(option) { return [] }
         switch option {

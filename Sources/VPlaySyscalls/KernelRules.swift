@@ -52,7 +52,7 @@ public struct KernelOut: Sendable, Equatable {
     }
 }
 
-/// A call whose writes depend on a command argument (fcntl, ioctl): for each known command, the
+/// A call whose writes depend on a command argument (fcntl, ioctl, prctl): for each known command, the
 /// bytes it stores at args[bufferArg] when it succeeds (0: none). Other commands need the tracer.
 public struct KernelCommandRule: Sendable, Equatable {
     public let commandArg: Int
@@ -116,12 +116,13 @@ extension SyscallTable {
 
     /// The known commands of a command-dependent call, from the same lists its decoder uses.
     public static func kernelCommandRule(_ number: Int) -> KernelCommandRule? {
-        func rule(_ writes: [UInt32: Int], _ none: Set<UInt32>) -> KernelCommandRule {
-            KernelCommandRule(commandArg: 1, bufferArg: 2, writes: writes.merging(none.map { ($0, 0) }) { size, _ in size })
+        func rule(_ writes: [UInt32: Int], _ none: Set<UInt32>, command: Int = 1, buffer: Int = 2) -> KernelCommandRule {
+            KernelCommandRule(commandArg: command, bufferArg: buffer, writes: writes.merging(none.map { ($0, 0) }) { size, _ in size })
         }
         switch Int32(truncatingIfNeeded: number) {
         case SyscallNumber.fcntl: return rule(Irregular.fcntlWrites, Irregular.fcntlNoWrites)
         case SyscallNumber.ioctl: return rule(IoctlRequests.writes, IoctlRequests.noWrites)
+        case SyscallNumber.prctl: return rule(Irregular.prctlWrites, Irregular.prctlNoWrites, command: 0, buffer: 1)
         default: return nil
         }
     }
