@@ -170,18 +170,24 @@ struct SyscallLoggerTests {
         #expect(counters.copyFailures >= 1)
     }
 
-    @Test func everyThreadOfARecordedProcessIsLoggedFromItsFirstReturn() throws {
+    /// known_calls `mode REPORT` recorded to its end by a fresh logger that drains as it runs:
+    /// the child's pid, what it reported, every event in sequence order.
+    func recordReporting(_ mode: String, cpu: Int32 = -1) throws -> (pid: Int32, report: String, events: [SyscallEvent]) {
         let dir = try TempDirectory(prefix: "vplay-bpf")
         defer { dir.remove() }
         let logger = try SyscallLogger()
         defer { logger.close() }
         let sink = EventSink()
         logger.startDraining(sink.add)
-        let pid = try record(["threads", dir.path + "/report"], in: dir, logger: logger, sink: sink)
-        let text = try String(contentsOfFile: dir.path + "/report", encoding: .utf8)
+        let pid = try record([mode, dir.path + "/report"], in: dir, cpu: cpu, logger: logger, sink: sink)
+        return (pid, try String(contentsOfFile: dir.path + "/report", encoding: .utf8), sink.sorted)
+    }
+
+    @Test func everyThreadOfARecordedProcessIsLoggedFromItsFirstReturn() throws {
+        let (pid, text, all) = try recordReporting("threads")
         let tid = try #require(Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), "report: \(text)")
         #expect(tid != pid)
-        let thread = sink.sorted.filter { $0.tid == tid }
+        let thread = all.filter { $0.tid == tid }
         #expect(thread.allSatisfy { $0.tgid == pid })
         // glibc creates threads with clone3 (435), older ones with clone (56).
         // Its first event is the return from the creating call; glibc's thread start (rseq,
@@ -194,23 +200,16 @@ struct SyscallLoggerTests {
         #expect(own[5].number == 186 && own[5].result == Int64(tid))
         #expect(zip(thread, thread.dropFirst()).allSatisfy { $0.sequence < $1.sequence })
         // The creating call in the main thread returned the new tid.
-        #expect(sink.sorted.contains { $0.tid == pid && [435, 56].contains($0.number) && $0.result == Int64(tid) })
+        #expect(all.contains { $0.tid == pid && [435, 56].contains($0.number) && $0.result == Int64(tid) })
     }
 
     @Test func aCallThatBlocksEntersWhereItLetOtherThreadsRun() throws {
-        let dir = try TempDirectory(prefix: "vplay-bpf")
-        defer { dir.remove() }
-        let logger = try SyscallLogger()
-        defer { logger.close() }
-        let sink = EventSink()
-        logger.startDraining(sink.add)
         // One CPU, as the recorder runs a recorded process.
-        let pid = try record(["handoff", dir.path + "/report"], in: dir, cpu: 0, logger: logger, sink: sink)
-        let text = try String(contentsOfFile: dir.path + "/report", encoding: .utf8)
+        let (pid, text, all) = try recordReporting("handoff", cpu: 0)
         let fields = text.split(whereSeparator: \.isWhitespace).compactMap { Int32($0) }
         try #require(fields.count == 2, "report: \(text)")
         let (writer, readEnd) = (fields[0], UInt64(fields[1]))
-        let events = sink.sorted.filter { $0.tgid == pid }
+        let events = all.filter { $0.tgid == pid }
         let read = try #require(events.first { $0.tid == pid && $0.number == SYS.read && $0.args[0] == readEnd },
                                 "no read of fd \(readEnd) in \(events.map { ($0.tid, $0.number) })")
         let write = try #require(events.first { $0.tid == writer && $0.number == 1 }, "no write of the second thread")
