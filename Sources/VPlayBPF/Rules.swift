@@ -86,6 +86,7 @@ enum RuleEncoding {
         case .success: encoded.when = UInt8(VP_WHEN_SUCCESS.rawValue)
         case .successOrInterrupted: encoded.when = UInt8(VP_WHEN_SUCCESS_OR_EINTR.rawValue)
         case .notEFAULT: encoded.when = UInt8(VP_WHEN_NOT_EFAULT.rawValue)
+        case .positive: encoded.when = UInt8(VP_WHEN_POSITIVE.rawValue)
         case .errno(let value):
             encoded.when = UInt8(VP_WHEN_ERRNO.rawValue)
             guard let value = Int32(exactly: value) else { return nil }

@@ -218,7 +218,9 @@ extension SyscallTable {
         Entry("execveat", [.fd, .path, .pointer, .pointer, .flags("at")], policy: .exec),
         Entry("exit", [.int], policy: .reexecute),
         Entry("exit_group", [.int], policy: .reexecute),
-        Entry("wait4", [.pid, .pointer, .flags("wait"), .pointer], .custom(Irregular.wait4)),
+        // Status and rusage only when a child was reaped (WNOHANG may return 0).
+        Entry("wait4", [.pid, .pointer, .flags("wait"), .pointer],
+              .onPositive(.fixed(arg: 1, size: 4)), .onPositive(.fixed(arg: 3, size: 144))),
         Entry("waitid", [.flags("waitid_type"), .pid, .pointer, .flags("wait"), .pointer],
               .custom(Irregular.waitid)),
         Entry("getpid", []),

@@ -49,6 +49,9 @@ indirect enum Out: Sendable {
     case evenOnError(Out)
     /// Written only when the call failed with this errno (capget's preferred version).
     case onErrno(Int64, Out)
+    /// Written only when the result is above 0 (wait4's status and rusage: a child was reaped;
+    /// WNOHANG without one returns 0).
+    case onPositive(Out)
 
     /// Longest socket address the kernel copies out (sizeof(struct sockaddr_storage)). After
     /// the call the length field holds the address's full length, which exceeds what was
@@ -65,6 +68,8 @@ indirect enum Out: Sendable {
             return call.result != -Errno.EFAULT ? try inner.unconditionalRegions(call) : []
         case .onErrno(let errno, let inner):
             return call.result == -errno ? try inner.unconditionalRegions(call) : []
+        case .onPositive(let inner):
+            return call.result > 0 ? try inner.unconditionalRegions(call) : []
         default:
             return call.succeeded ? try unconditionalRegions(call) : []
         }
@@ -89,7 +94,7 @@ indirect enum Out: Sendable {
             return try call.spread(call.resultCount, overIovecsAt: call.arg(arg), count: call.arg(countArg))
         case .lengthPtr(let bufArg, let lenPtrArg, let max):
             return try call.lengthPrefixed(buffer: call.arg(bufArg), lengthAt: call.arg(lenPtrArg), max: max)
-        case .custom, .evenWhenInterrupted, .evenOnError, .onErrno:
+        case .custom, .evenWhenInterrupted, .evenOnError, .onErrno, .onPositive:
             return try regions(in: call)
         }
     }

@@ -30,12 +30,6 @@ enum Irregular {
         return regions
     }
 
-    /// Status and rusage are stored only when a child was reaped (WNOHANG may return 0).
-    static func wait4(_ call: Call) throws -> [WrittenRegion] {
-        guard call.succeeded, call.result > 0 else { return [] }
-        return call.region(at: call.arg(1), length: 4) + call.region(at: call.arg(3), length: 144)
-    }
-
     /// siginfo is stored on every success (zeroed under WNOHANG with no child); the 0 result
     /// does not tell whether rusage was, so it is reported whenever the call succeeded.
     static func waitid(_ call: Call) throws -> [WrittenRegion] {

@@ -37,6 +37,8 @@ public enum KernelOutCondition: Sendable, Equatable {
     case notEFAULT
     /// Only when the call failed with this errno.
     case errno(Int64)
+    /// Only when the result is above 0.
+    case positive
 }
 
 /// One region the kernel writes: at args[arg], of a length found as `length` says.
@@ -152,6 +154,8 @@ extension SyscallTable {
             return plain ? kernelOut(inner, condition: .notEFAULT) : nil
         case .onErrno(let errno, let inner):
             return plain ? kernelOut(inner, condition: .errno(errno)) : nil
+        case .onPositive(let inner):
+            return plain ? kernelOut(inner, condition: .positive) : nil
         case .lengthPtr(let bufArg, let lenPtrArg, let max):
             return KernelOut(arg: bufArg, length: .lengthAt(lengthArg: lenPtrArg, max: max), condition: condition)
         case .iovecRet, .custom:
@@ -163,7 +167,8 @@ extension SyscallTable {
         switch out {
         case .iovecRet: return "an iovec array"
         case .custom: return "regions found by code"
-        case .evenWhenInterrupted(let inner), .evenOnError(let inner), .onErrno(_, let inner): return describe(inner)
+        case .evenWhenInterrupted(let inner), .evenOnError(let inner), .onErrno(_, let inner), .onPositive(let inner):
+            return describe(inner)
         default: return "a region"
         }
     }

@@ -127,6 +127,7 @@ static __always_inline bool applies(const struct vp_out *out, __s64 ret)
     case VP_WHEN_SUCCESS_OR_EINTR: return !failed(ret) || interrupted(ret);
     case VP_WHEN_NOT_EFAULT: return ret != -14;
     case VP_WHEN_ERRNO: return ret == -(__s64)out->errno_value;
+    case VP_WHEN_POSITIVE: return ret > 0;
     }
     return false;
 }

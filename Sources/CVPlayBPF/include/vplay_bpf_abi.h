@@ -38,6 +38,7 @@ enum vp_out_when {
     VP_WHEN_SUCCESS_OR_EINTR = 1, // also when interrupted (EINTR, ERESTART*)
     VP_WHEN_NOT_EFAULT = 2,       // any result but -EFAULT
     VP_WHEN_ERRNO = 3,            // only when result == -errno_value
+    VP_WHEN_POSITIVE = 4,         // only when result > 0
 };
 
 struct vp_out {
