@@ -98,7 +98,7 @@ extension EndToEndTests {
                         options: ["--on-exit-code", "3"])
     }
 
-    @Test("bpf path: SIGALRM lands in a syscall-free loop (placed by registers and a fingerprint)")
+    @Test("bpf path: SIGALRM lands in a syscall-free loop (placed by its registers: the BPF path logs no CPU time or fingerprint)")
     func bpfItimerSignal() throws {
         let ws = try Workspace("bpf_itimer")
         defer { ws.remove() }
