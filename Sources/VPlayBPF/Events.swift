@@ -147,15 +147,18 @@ enum RegionPacking {
             descriptors.append(d)
             data += r.bytes
         }
-        return pack(count: UInt32(regions.count), descriptors: descriptors.withUnsafeBytes { Array($0) }, data: data)
+        let body = descriptors.withUnsafeBytes { Array($0) } + data
+        return body.withUnsafeBytes { pack(count: regions.count, body: $0) }
     }
 
-    static func pack(count: UInt32, descriptors: [UInt8], data: [UInt8]) -> [UInt8] {
-        var out = withUnsafeBytes(of: count) { Array($0) }
-        out.reserveCapacity(countSize + descriptors.count + data.count)
-        out += descriptors
-        out += data
-        return out
+    /// The layout from `count` descriptors followed by their data, as the ring holds them.
+    static func pack(count: Int, body: UnsafeRawBufferPointer) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: countSize + body.count) { buffer, initialized in
+            let out = UnsafeMutableRawBufferPointer(buffer)
+            out.storeBytes(of: UInt32(count), as: UInt32.self)
+            UnsafeMutableRawBufferPointer(rebasing: out[countSize...]).copyMemory(from: body)
+            initialized = countSize + body.count
+        }
     }
 
     static func count(_ packed: [UInt8]) -> Int {
@@ -215,17 +218,8 @@ enum EventDecoding {
             }
         }
         // The ring's regions and data as they are, behind their count (one allocation, none without regions).
-        var packed: [UInt8] = []
-        if count > 0 {
-            let body = UnsafeRawBufferPointer(rebasing: record[headerSize ..< dataStart + Int(event.data_len)])
-            let prefix = RegionPacking.countSize
-            packed = [UInt8](unsafeUninitializedCapacity: prefix + body.count) { buffer, initialized in
-                let out = UnsafeMutableRawBufferPointer(buffer)
-                out.storeBytes(of: UInt32(count), as: UInt32.self)
-                UnsafeMutableRawBufferPointer(rebasing: out[prefix...]).copyMemory(from: body)
-                initialized = prefix + body.count
-            }
-        }
+        let packed = count == 0 ? [] : RegionPacking.pack(
+            count: count, body: UnsafeRawBufferPointer(rebasing: record[headerSize ..< dataStart + Int(event.data_len)]))
         return SyscallEvent(sequence: event.seq, entrySequence: event.entry_seq, tid: Int32(bitPattern: event.tid),
                             tgid: Int32(bitPattern: event.tgid), number: Int(event.nr), argWords: .init(event.args),
                             result: event.ret, packed: packed, flags: SyscallEvent.Flags(rawValue: event.flags),
