@@ -321,9 +321,10 @@ public final class Recorder {
         return earliest.map { Int32(max(5, min(60_000, $0 * 1000))) }
     }
 
-    func userModeThread(_ process: TracedProcess) -> TracedThread? {
+    /// A thread resumed outside any call the tracer saw begin, and that `also` accepts.
+    func userModeThread(_ process: TracedProcess, also: (TracedThread) -> Bool = { _ in true }) -> TracedThread? {
         process.threads.lazy.compactMap { self.threads[$0] }
-            .first { $0.lifecycle == .running && $0.currentSyscall == nil }
+            .first { $0.lifecycle == .running && $0.currentSyscall == nil && also($0) }
     }
 
     /// Interrupts one user-mode thread of each process whose window is overdue.
@@ -346,9 +347,7 @@ public final class Recorder {
     /// later, the window runs on meanwhile (it grows by nothing while they sleep).
     func interruptibleThread(_ process: TracedProcess) -> TracedThread? {
         guard process.fastPath else { return userModeThread(process) }
-        let candidates = process.threads.lazy.compactMap { self.threads[$0] }
-            .filter { $0.lifecycle == .running && $0.currentSyscall == nil }
-        if let awake = candidates.first(where: { ProcFS.taskState(process.pid, $0.tid) == "R" }) { return awake }
+        if let awake = userModeThread(process, also: { ProcFS.taskState(process.pid, $0.tid) == "R" }) { return awake }
         process.rotationDeferredUntil = monotonicNanos() + Self.sleepingRotationRetryNanos
         return nil
     }

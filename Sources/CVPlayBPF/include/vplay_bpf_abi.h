@@ -52,12 +52,12 @@ struct vp_out {
 
 // vp_rule.flags
 #define VP_RULE_DESCRIBED (1u << 0)    // the outs describe every write of the call
-#define VP_RULE_NEEDS_TRACER (1u << 1) // writes need code (iovecs, msghdr, ioctl...): the tracer
+#define VP_RULE_NEEDS_TRACER (1u << 1) // writes need code (iovecs, msghdr, clone3...): the tracer
 #define VP_RULE_UNSUPPORTED (1u << 2)  // the table cannot capture the call at all
 #define VP_RULE_BY_COMMAND (1u << 3)   // args[cmd_arg] selects the write: the commands map has
                                        // the out of each known command; others need the tracer
 
-// Entries of the commands map (fcntl and ioctl commands the table knows).
+// Entries of the commands map (the fcntl, ioctl and prctl commands the table knows).
 #define VP_MAX_COMMANDS 1024
 
 struct vp_command_key {
