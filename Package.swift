@@ -30,8 +30,13 @@ let package = Package(
         .target(name: "VPlayBundle", dependencies: ["CVPlay", "VPlayABI", "VPlayJSON"]),
         // Recorder engine.
         .target(name: "VPlayRecord", dependencies: ["VPlayABI", "VPlayKernel", "VPlayBPF", "VPlayReplay", "VPlaySymbols", "VPlaySyscalls", "VPlayBundle", "CVPlay", .product(name: "Logging", package: "swift-log")]),
+        // Zydis (libzydis-dev), the x86-64 decoder.
+        .systemLibrary(name: "CZydis", providers: [.apt(["libzydis-dev"])]),
+        // Code patched into a replayed process: decoded instructions, the sites a 5-byte jump
+        // may cover, and the filter stubs that stop a thread at recorded registers at native speed.
+        .target(name: "VPlayPatch", dependencies: ["CZydis", "VPlayABI"]),
         // Replay engine.
-        .target(name: "VPlayReplay", dependencies: ["VPlayKernel", "VPlaySyscalls", "VPlayBundle", "CVPlay", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "VPlayReplay", dependencies: ["VPlayKernel", "VPlaySyscalls", "VPlayBundle", "VPlayPatch", "VPlaySymbols", "CVPlay", .product(name: "Logging", package: "swift-log")]),
         // ELF objects: symbol tables, build ids, call-frame information; symbolization and
         // stack unwinding over a memory reader.
         .target(name: "VPlaySymbols", dependencies: []),
@@ -74,6 +79,7 @@ let package = Package(
         .testTarget(name: "VPlaySymbolsTests", dependencies: ["VPlaySymbols", "VPlayKernel", "CVPlay", "VPlayTestSupport"]),
         .testTarget(name: "VPlayGDBTests", dependencies: ["VPlayGDB", "VPlayKernel", "CVPlay", "VPlayTestSupport"]),
         .testTarget(name: "VPlayBPFTests", dependencies: ["VPlayBPF", "VPlaySyscalls", "VPlayTestSupport"], exclude: ["Programs"]),
+        .testTarget(name: "VPlayPatchTests", dependencies: ["VPlayPatch", "VPlayABI", "VPlayTestSupport"]),
         .testTarget(name: "VPlayReportTests", dependencies: ["VPlayReport", "VPlayBundle", "VPlayJSON", "VPlaySymbols"]),
     ]
 )

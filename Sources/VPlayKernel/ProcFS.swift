@@ -194,14 +194,16 @@ public final class ThreadCPUClock {
     }
 }
 
-/// Memory that tells apart iterations of a loop whose registers repeat: the stack around `sp`
-/// and the program's own writable data (its rw mappings and the bss after them).
+/// Memory that tells apart iterations of a loop whose registers repeat: the live stack near
+/// `sp` (from its red zone up) and the program's own writable data (its rw mappings and the bss
+/// after them). Not what lies further below `sp`: that is dead, and signal frames written there
+/// hold state (xsave headers) that need not repeat in replay.
 public func fingerprintRanges(maps: [MemoryMapping], program: String, sp: UInt64) -> [UInt64] {
     var ranges: [UInt64] = []
-    let page = sp & ~0xfff
     if let stack = maps.first(where: { $0.start <= sp && sp < $0.end }) {
-        let end = min(stack.end, page + 0x2000)
-        ranges += [page, end - page]
+        let start = max(stack.start, sp &- 128)
+        let end = min(stack.end, (sp & ~0xfff) + 0x2000)
+        ranges += [start, end - start]
     }
     // The first 64 KiB of the program's data and bss: every signal is hashed, and a program
     // taking one every millisecond must not spend its time waiting for the recorder.

@@ -2,6 +2,7 @@ import CVPlay
 import Glibc
 import VPlayBundle
 import VPlayKernel
+import VPlayPatch
 import VPlaySyscalls
 
 /// Adapts ProcessMemory to the syscall table's reader protocol (recorder and replayer).
@@ -12,6 +13,10 @@ public struct MemoryReaderAdapter: TraceeMemoryReader {
 }
 
 /// A replay thread: the recorded tid it plays and the real task that plays it.
+/// Where an asynchronous signal arrived beyond its registers: the CPU time the thread used
+/// since it last left the kernel (0: unknown) and a fingerprint of memory (`memoryFingerprint`).
+typealias AsyncPoint = (cpuNanos: UInt64, ranges: [UInt64], fingerprint: UInt64)
+
 public final class ReplayThread {
     public let recordedTid: Int32
     public let realTid: Int32
@@ -24,7 +29,7 @@ public final class ReplayThread {
     var lastSignalRegisters: Registers?
     var lastSiginfo: [UInt8] = []
     /// Where the thread's next asynchronous signal arrived (CPU time, memory fingerprint).
-    var asyncPoint: (cpuNanos: UInt64, ranges: [UInt64], fingerprint: UInt64)?
+    var asyncPoint: AsyncPoint?
     public internal(set) var exited = false
     /// Where the kernel clears the tid when the thread exits (pthread_join waits on it).
     var clearChildTid: UInt64?
@@ -70,6 +75,8 @@ struct ReplayProcessBuilder {
         var threads: [Int32: ReplayThread]
         var trampoline: UInt64
         var uffd: UserfaultFD?
+        /// Pages for filter stubs (see `FilterPages`), mapped read-write-execute.
+        var filterPages: [UInt64]
     }
 
     func build() throws -> Built {
@@ -103,6 +110,7 @@ struct ReplayProcessBuilder {
         try caller.call(SyscallNumber.munmap, [0, trampoline])
         try caller.call(SyscallNumber.munmap, [trampoline + 4096, 0x7fff_ffff_f000 - trampoline - 4096])
         let uffd = try mapMemory(caller, memory)
+        let filterPages = try mapFilterPages(caller, current: try ProcFS.maps(pid))
         if let cpuSeconds, vp_limit_cpu(pid, Int32(cpuSeconds)) != 0 {
             throw TraceError("replay set-up failed: could not limit the CPU time of process \(pid)")
         }
@@ -137,7 +145,21 @@ struct ReplayProcessBuilder {
         try installSeccomp(caller, memory, scratch: trampoline + 0x300)
         try main.setXstate(first.xstate)
         try main.setRegisters(first.registers)
-        return Built(pid: pid, threads: threads, trampoline: trampoline, uffd: uffd)
+        return Built(pid: pid, threads: threads, trampoline: trampoline, uffd: uffd, filterPages: filterPages)
+    }
+
+    /// Maps the stub pages the log's asynchronous events need; one that cannot be mapped only
+    /// leaves its points to the slower exact mechanism.
+    func mapFilterPages(_ caller: RemoteCaller, current: [MemoryMapping]) throws -> [UInt64] {
+        let taken = FilterPages.taken(bundle) + current.map { $0.start..<$0.end }
+        var mapped: [UInt64] = []
+        for page in FilterPages.choose(for: FilterPages.points(in: bundle.log), taken: taken) {
+            // MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED_NOREPLACE: never over anything
+            if try caller.call(SyscallNumber.mmap, [page, UInt64(FilterStub.pageSize), 7, 0x22 | 0x100000, UInt64(bitPattern: -1), 0]) == Int64(page) {
+                mapped.append(page)
+            }
+        }
+        return mapped
     }
 
     /// A page free both in the recording and in the fresh child.

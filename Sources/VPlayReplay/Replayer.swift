@@ -62,6 +62,10 @@ public final class Replayer {
     let logger: Logger
     public private(set) var pid: Int32 = 0
     var trampoline: UInt64 = 0
+    /// Pages for filter stubs, near the pcs of the log's asynchronous events.
+    var filterPages: [UInt64] = []
+    /// The program's code as the bundle's objects hold it, for placing filter stubs.
+    lazy var programCode = ProgramCode(bundle: bundle)
     /// Replay threads by recorded tid.
     public private(set) var threads: [Int32: ReplayThread] = [:]
     var memory: ProcessMemory?
@@ -119,6 +123,7 @@ public final class Replayer {
         pid = built.pid
         threads = built.threads
         trampoline = built.trampoline
+        filterPages = built.filterPages
         brk = bundle.state.brk
         defer { terminate() }
         let memory = try ProcessMemory(pid: pid)
@@ -614,6 +619,8 @@ public final class Replayer {
             t.frameMask = try t.tracee.signalMask()
             try t.tracee.setSignalMask(temporary)
         }
+        let point = t.asyncPoint
+        t.asyncPoint = nil
         let here = try t.tracee.registers()
         if try sameState(here, registers) || t.atExitStop && here.rip == registers.rip && here.rax == registers.rax {
             _ = vp_tgkill(pid, t.realTid, signal)
@@ -622,7 +629,7 @@ public final class Replayer {
                 throw Divergence("signal \(signal) for thread \(t.recordedTid) did not arrive: \(describe(stop))")
             }
         } else {
-            try runToBreakpoint(t, registers: registers)
+            try runToBreakpoint(t, registers: registers, point: point)
         }
         try t.tracee.setSiginfo(siginfo)
         t.lastSignalRegisters = try t.tracee.registers()
@@ -652,9 +659,13 @@ public final class Replayer {
         return a.generalPurpose == b.generalPurpose
     }
 
-    func runToBreakpoint(_ t: ReplayThread, registers: Registers) throws {
-        let point = t.asyncPoint
-        t.asyncPoint = nil
+    /// Runs `t` to the pass over `registers.rip` where its registers (and, with a point, the
+    /// memory fingerprint) are the recorded ones.
+    func runToBreakpoint(_ t: ReplayThread, registers: Registers,
+                         point: AsyncPoint?) throws {
+        if let stub = try filterStub(for: t, at: registers) {
+            return try runThroughStub(t, stub, registers: registers, point: point)
+        }
         let clock = ThreadCPUClock(tid: t.realTid)
         let start = clock?.nanos() ?? 0
         if let point { try fastForward(t, clock: clock, start: start, cpuNanos: point.cpuNanos) }

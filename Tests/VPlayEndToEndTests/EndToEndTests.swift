@@ -99,6 +99,21 @@ extension EndToEndTests {
         try runScenario("itimer_signal", in: ws, status: 128 + SIGSEGV, ending: .signal(SIGSEGV))
     }
 
+    @Test("60 SIGALRMs, one every 2 ms, land in a syscall-free loop: three recordings, each verified and replayed to its own crash")
+    func alarmStorm() throws {
+        var addresses: Set<UInt64> = []
+        for run in 1...3 {
+            let ws = try Workspace("alarm_storm_\(run)")
+            defer { ws.remove() }
+            let outcome = try runScenario("alarm_storm", in: ws, status: 128 + SIGSEGV, ending: .signal(SIGSEGV), nativeRun: run == 1)
+            let log = try #require(outcome.manifests.first?["log.signals"]?.int)
+            #expect(log >= 61, "60 SIGALRMs and the SIGSEGV must be in the log: \(outcome.manifests.map(\.brief))")
+            if let address = outcome.manifests.first?["crash.faultAddress"]?.uint64 { addresses.insert(address) }
+        }
+        // The address comes from where the signals landed, which differs from run to run.
+        #expect(addresses.count >= 2, "three runs crashed at the same address: the signals' places did not matter")
+    }
+
     @Test("exit code 3 is recorded only with --on-exit-code 3")
     func exitCode() throws {
         let ws = try Workspace("exit_code")

@@ -85,16 +85,24 @@ extension TracedProcessTests {
     ]
 
     @Test func rangesAreTheStackAroundSpAndTheProgramsWritableDataWithBss() {
-        let sp: UInt64 = 0x7ffd_0001_5008
+        let sp: UInt64 = 0x7ffd_0001_5108
         let ranges = fingerprintRanges(maps: maps, program: "/bin/prog", sp: sp)
-        #expect(ranges == [0x7ffd_0001_5000, 0x2000,   // sp's page and the one above it
+        #expect(ranges == [0x7ffd_0001_5088, 0x1f78,   // from the red zone to the end of the page above sp's
                            0x60_0000, 0x2000,          // .data
                            0x60_2000, 0x2000])         // the bss right after it
     }
 
     @Test func stackRangeEndsAtTheTopOfTheStack() {
         let ranges = fingerprintRanges(maps: maps, program: "/bin/prog", sp: 0x7ffd_0002_0ff8)
-        #expect(Array(ranges.prefix(2)) == [0x7ffd_0002_0000, 0x1000])
+        #expect(Array(ranges.prefix(2)) == [0x7ffd_0002_0f78, 0x88])
+    }
+
+    @Test func deadStackBelowTheRedZoneIsLeftOut() {
+        // A signal frame the kernel wrote below the red zone is dead once the handler returned.
+        let sp: UInt64 = 0x7ffd_0001_5f00
+        let ranges = fingerprintRanges(maps: maps, program: "/bin/prog", sp: sp)
+        #expect(ranges[0] == sp - 128, "the stack range starts at the red zone")
+        #expect(ranges[0] + ranges[1] == 0x7ffd_0001_7000)
     }
 
     @Test func spOutsideEveryMappingGivesOnlyTheData() {
@@ -119,7 +127,7 @@ extension TracedProcessTests {
         let sp = withUnsafeMutablePointer(to: &local) { UInt64(UInt(bitPattern: $0)) }
         let ranges = fingerprintRanges(maps: maps, program: program, sp: sp)
         let pairs = stride(from: 0, to: ranges.count - 1, by: 2).map { (ranges[$0], ranges[$0 + 1]) }
-        #expect(pairs.first.map { $0.0 == sp & ~0xfff } == true)
+        #expect(pairs.first.map { $0.0 == sp - 128 } == true)
         #expect(pairs.contains { $0.0 <= sp && sp < $0.0 + $0.1 })
         let writable = maps.filter { $0.path == program && $0.writable }
         #expect(!writable.isEmpty)

@@ -1,0 +1,89 @@
+import Glibc
+import VPlayKernel
+import VPlayPatch
+
+extension Replayer {
+    /// A filter stub for stopping `t` at `registers`, or nil (and why, in the debug log) where
+    /// none can be placed: a debugger takes part, no stub page is near, or the code there is unsafe
+    /// to cover with a jump. Only `t` runs while the patch is in, so only `t` can meet it.
+    func filterStub(for t: ReplayThread, at registers: Registers) throws -> FilterStub? {
+        guard observer == nil, let page = filterPages.first(where: { FilterStub.reaches($0, registers.rip) }) else { return nil }
+        do {
+            let site = try PatchSite(pc: registers.rip, function: try programCode.function(around: registers.rip))
+            return try FilterStub(page: page, site: site, registers: registers)
+        } catch {
+            logger.debug("no filter stub at 0x\(hex(registers.rip)): \(error)")
+            return nil
+        }
+    }
+
+    /// Runs `t` at native speed to the pass where its registers are the recorded ones (and, with
+    /// a point, the memory fingerprint too), through `stub`; the patch is gone when it returns.
+    func runThroughStub(_ t: ReplayThread, _ stub: FilterStub, registers: Registers,
+                        point: AsyncPoint?) throws {
+        guard let memory else { return }
+        if try moveOutOfSite(t, stub.site, registers: registers) { return }
+        try memory.write(stub.page, stub.bytes)
+        try memory.write(stub.site.start, stub.patch)
+        var matches = 0
+        do {
+            while true {
+                let stop = try advance(t)
+                guard case .signal(SIGTRAP, let trapped) = stop, trapped.rip == stub.trapReturn else {
+                    throw Divergence("thread \(t.recordedTid) never reached pc 0x\(hex(registers.rip)) with the recorded registers, where an asynchronous signal arrived; instead it \(describe(stop))")
+                }
+                matches += 1
+                let here = stub.registersAtPoint(trapped: trapped, savedRSP: try memory.readU64(stub.savedRSPAddress),
+                                                 savedFlags: try memory.readU64(stub.savedFlagsAddress))
+                if let point, memoryFingerprint(memory, ranges: point.ranges) != point.fingerprint {
+                    logger.trace("filter stub: registers match \(matches), memory differs")
+                    continue  // resumes after the trap: the stub goes on as on a miss
+                }
+                try memory.write(stub.site.start, stub.site.originalBytes)
+                try t.tracee.setRegisters(here)
+                logger.debug("async point reached through a filter stub at 0x\(hex(registers.rip)) after \(matches) register matches")
+                return
+            }
+        } catch {
+            try memory.write(stub.site.start, stub.site.originalBytes)
+            throw error
+        }
+    }
+
+    /// Brings `t` to a place outside the site's interior before the patch goes in: a thread
+    /// resuming there would skip the compare or run into the jump's bytes. That place is either
+    /// its pc, or, when it is about to take a signal, where the handler returns to (the last
+    /// signal's pc): then the handler runs first, to a hardware breakpoint there. Inside, the
+    /// thread single-steps out. Returns true when it lands on the point itself.
+    func moveOutOfSite(_ t: ReplayThread, _ site: PatchSite, registers: Registers) throws -> Bool {
+        let interior = site.interior
+        if t.signalToDeliver != 0, let back = t.lastSignalRegisters?.rip, interior.contains(back) {
+            try runToAddress(t, back)
+        }
+        try restoreMaskInFrame(t)
+        var here = try t.tracee.registers()
+        while interior.contains(here.rip) {
+            let sig = t.signalToDeliver
+            (t.signalToDeliver, t.atExitStop) = (0, false)
+            try t.tracee.singleStep(signal: sig)
+            guard let w = try waitForTask(t.realTid), case .signalStop(SIGTRAP) = w.status else {
+                throw Divergence("thread \(t.recordedTid) did not stop after a single step at 0x\(hex(here.rip))")
+            }
+            here = try t.tracee.registers()
+            if here.rip == site.pc, try sameState(here, registers) { return true }
+        }
+        return false
+    }
+
+    /// Runs `t` to its next arrival at `address` (a hardware breakpoint, DR0).
+    func runToAddress(_ t: ReplayThread, _ address: UInt64) throws {
+        let control = try t.tracee.debugRegister(7)
+        try t.tracee.setDebugRegister(0, address)
+        try t.tracee.setDebugRegister(7, control | 1)
+        let stop = try advance(t)
+        try t.tracee.setDebugRegister(7, try t.tracee.debugRegister(7) & ~1)
+        guard case .signal(SIGTRAP, let regs) = stop, regs.rip == address else {
+            throw Divergence("thread \(t.recordedTid) did not come back to 0x\(hex(address)) from its signal handler; instead it \(describe(stop))")
+        }
+    }
+}
