@@ -1,6 +1,7 @@
 // The events the BPF programs log (struct vp_event, its regions and their bytes), decoded.
 
 import CVPlayBPF
+import VPlayABI
 
 /// One system call of a recorded thread, as the kernel logged it.
 public struct SyscallEvent: Sendable, Equatable {
@@ -23,6 +24,8 @@ public struct SyscallEvent: Sendable, Equatable {
         /// Truncated or a copy failed, and the thread was sent the stop signal: it stops before
         /// running user code again, and the tracer can read the bytes itself (`completed`).
         public static let stopped = Flags(rawValue: UInt32(VP_EV_STOPPED))
+        /// Not a call: the thread was switched out in user mode (`preemptedRegisters`).
+        public static let preempted = Flags(rawValue: UInt32(VP_EV_PREEMPTED))
 
         /// The flags that leave the written bytes unknown: the tracer must complete the event.
         public static let incomplete: Flags = [.undescribed, .needsTracer, .unsupported, .truncated, .copyFailed]
@@ -31,27 +34,30 @@ public struct SyscallEvent: Sendable, Equatable {
             let names: [(Flags, String)] = [(.undescribed, "undescribed"),
                                             (.needsTracer, "needsTracer"), (.unsupported, "unsupported"),
                                             (.truncated, "truncated"), (.copyFailed, "copyFailed"), (.dropsBefore, "dropsBefore"),
-                                            (.stopped, "stopped")]
+                                            (.stopped, "stopped"), (.preempted, "preempted")]
             return "[" + names.filter { contains($0.0) }.map(\.1).joined(separator: ",") + "]"
         }
     }
 
     /// A region the kernel wrote: `length` bytes at `address`, of which `bytes` were copied;
-    /// or (`isInputString`) a string the call read, for the report, cut at VP_STRING_CAP.
+    /// or a string the call read, for the report, cut at VP_STRING_CAP; or a preempted thread's
+    /// registers (struct pt_regs).
     public struct Region: Sendable, Equatable {
+        public enum Kind: Sendable, Equatable { case written, inputString, registers }
         public let address: UInt64
         public let length: Int
         public let bytes: [UInt8]
         /// 0, or the negative errno of the failed copy (bytes is then empty).
         public let copyError: Int32
-        public let isInputString: Bool
+        public let kind: Kind
+        public var isInputString: Bool { kind == .inputString }
 
-        public init(address: UInt64, length: Int, bytes: [UInt8], copyError: Int32, isInputString: Bool = false) {
+        public init(address: UInt64, length: Int, bytes: [UInt8], copyError: Int32, kind: Kind = .written) {
             self.address = address
             self.length = length
             self.bytes = bytes
             self.copyError = copyError
-            self.isInputString = isInputString
+            self.kind = kind
         }
     }
 
@@ -115,7 +121,18 @@ public struct SyscallEvent: Sendable, Equatable {
     }
 
     /// The regions the kernel wrote (not the input strings).
-    public var written: [Region] { regions.filter { !$0.isInputString } }
+    public var written: [Region] { regions.filter { $0.kind == .written } }
+
+    /// A preempted thread's user registers (general-purpose, rip, eflags; the segment bases
+    /// unknown, 0), or nil for a call.
+    public var preemptedRegisters: Registers? {
+        guard flags.contains(.preempted), let r = regions.first(where: { $0.kind == .registers }),
+              r.copyError == 0, r.bytes.count >= Int(VP_PT_REGS_SIZE) else { return nil }
+        let words = r.bytes.withUnsafeBytes { raw in
+            (0 ..< Int(VP_PT_REGS_SIZE) / 8).map { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self)) }
+        }
+        return Registers(words: words + [UInt64](repeating: 0, count: 27 - words.count))
+    }
 
     /// The input string at args[index] as the call read it ("" for a null pointer or a failed copy).
     public func inputString(arg index: Int) -> String {
@@ -142,7 +159,11 @@ enum RegionPacking {
             d.len = UInt32(clamping: r.length)
             d.copied = UInt32(r.bytes.count)
             d.err = Int16(clamping: r.copyError)
-            d.kind = UInt16(r.isInputString ? VP_REGION_STRING : VP_REGION_WRITTEN)
+            switch r.kind {
+            case .written: d.kind = UInt16(VP_REGION_WRITTEN)
+            case .inputString: d.kind = UInt16(VP_REGION_STRING)
+            case .registers: d.kind = UInt16(VP_REGION_REGISTERS)
+            }
             d.data_offset = UInt32(data.count)
             descriptors.append(d)
             data += r.bytes
@@ -178,8 +199,10 @@ enum RegionPacking {
             (0 ..< n).map { index in
                 let d = raw.loadUnaligned(fromByteOffset: countSize + index * regionSize, as: vp_region.self)
                 let from = dataStart + Int(d.data_offset)
+                let kind: SyscallEvent.Region.Kind = d.kind == VP_REGION_STRING ? .inputString
+                    : d.kind == VP_REGION_REGISTERS ? .registers : .written
                 return SyscallEvent.Region(address: d.addr, length: Int(d.len), bytes: Array(raw[from ..< from + Int(d.copied)]),
-                                           copyError: Int32(d.err), isInputString: d.kind == VP_REGION_STRING)
+                                           copyError: Int32(d.err), kind: kind)
             }
         }
     }

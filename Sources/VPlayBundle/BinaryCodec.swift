@@ -31,6 +31,9 @@ struct ByteWriter {
         try count32(s.utf8.count, of: "string")
         bytes.append(contentsOf: s.utf8)
     }
+
+    /// The 27 words of user_regs_struct.
+    mutating func registers(_ r: Registers) { for word in r.words { u64(word) } }
 }
 
 /// A bounds-checked cursor: every read checks the remaining length first, so no input traps.
@@ -71,6 +74,14 @@ struct ByteReader {
     mutating func words32() throws -> [UInt64] {
         let raw = try take(Int(try u32()) * 8)
         return (0..<raw.count / 8).map { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self)) }
+    }
+
+    /// The 27 words of user_regs_struct.
+    mutating func registers() throws -> Registers {
+        let raw = try take(27 * 8)
+        let words = (0..<27).map { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self)) }
+        guard let registers = Registers(words: words) else { throw DecodeFailure(description: "bad register block") }
+        return registers
     }
 
     mutating func string() throws -> String {
@@ -153,7 +164,7 @@ enum ObjectCodec {
 /// the case's fields. Nothing may follow the last event.
 enum LogCodec {
     enum Tag: UInt8 {
-        case syscallEntry = 1, syscallExit = 2, signal = 3, rdtsc = 4, threadStart = 5, processEnd = 6, asyncPoint = 7
+        case syscallEntry = 1, syscallExit = 2, signal = 3, rdtsc = 4, threadStart = 5, processEnd = 6, asyncPoint = 7, preemption = 8
     }
 
     /// tag + tid + time: the smallest possible event, used to bound the reserved capacity.
@@ -189,7 +200,7 @@ enum LogCodec {
             head(.signal)
             w.i32(signal)
             try w.blob32(siginfo, of: "siginfo")
-            for word in registers.words { w.u64(word) }
+            w.registers(registers)
             w.u8(synchronous ? 1 : 0)
         case let .rdtsc(_, _, pc, value, aux):
             head(.rdtsc)
@@ -209,6 +220,9 @@ enum LogCodec {
             try w.count32(ranges.count, of: "fingerprint ranges")
             for r in ranges { w.u64(r) }
             w.u64(fingerprint)
+        case let .preemption(_, _, registers):
+            head(.preemption)
+            w.registers(registers)
         }
     }
 
@@ -258,10 +272,7 @@ enum LogCodec {
             return .syscallExit(tid: tid, time: time, number: number, result: result, writes: writes)
         case .signal:
             let signal = try r.i32(), siginfo = try r.blob32()
-            let raw = try r.take(27 * 8)
-            let words = (0..<27).map { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self)) }
-            guard let registers = Registers(words: words) else { throw DecodeFailure(description: "bad register block") }
-            return .signal(tid: tid, time: time, signal: signal, siginfo: siginfo, registers: registers, synchronous: try r.bool())
+            return .signal(tid: tid, time: time, signal: signal, siginfo: siginfo, registers: try r.registers(), synchronous: try r.bool())
         case .rdtsc:
             let pc = try r.u64(), value = try r.u64()
             let aux: UInt32? = try r.bool() ? try r.u32() : nil
@@ -273,6 +284,8 @@ enum LogCodec {
         case .asyncPoint:
             let cpuNanos = try r.u64(), ranges = try r.words32()
             return .asyncPoint(tid: tid, time: time, cpuNanos: cpuNanos, ranges: ranges, fingerprint: try r.u64())
+        case .preemption:
+            return .preemption(tid: tid, time: time, registers: try r.registers())
         }
     }
 }

@@ -92,11 +92,16 @@ public enum LogEvent: Equatable, Sendable {
     /// most of the way, and a hash of `ranges` (start, length pairs: the stack around the
     /// stack pointer and the program's data) to tell loop iterations with equal registers apart.
     case asyncPoint(tid: Int32, time: UInt64, cpuNanos: UInt64, ranges: [UInt64], fingerprint: UInt64)
+    /// The kernel switched the thread out in user mode (preempted, or blocked in a page fault)
+    /// with these user registers: what other threads do next in the log happened while it stood
+    /// there. Only the general-purpose registers, rip and eflags are known (format version 3).
+    case preemption(tid: Int32, time: UInt64, registers: Registers)
 
     public var tid: Int32 {
         switch self {
         case .syscallEntry(let t, _, _, _, _), .syscallExit(let t, _, _, _, _), .signal(let t, _, _, _, _, _),
-             .rdtsc(let t, _, _, _, _), .threadStart(let t, _, _), .processEnd(let t, _, _), .asyncPoint(let t, _, _, _, _):
+             .rdtsc(let t, _, _, _, _), .threadStart(let t, _, _), .processEnd(let t, _, _), .asyncPoint(let t, _, _, _, _),
+             .preemption(let t, _, _):
             return t
         }
     }
@@ -104,7 +109,8 @@ public enum LogEvent: Equatable, Sendable {
     public var time: UInt64 {
         switch self {
         case .syscallEntry(_, let t, _, _, _), .syscallExit(_, let t, _, _, _), .signal(_, let t, _, _, _, _),
-             .rdtsc(_, let t, _, _, _), .threadStart(_, let t, _), .processEnd(_, let t, _), .asyncPoint(_, let t, _, _, _):
+             .rdtsc(_, let t, _, _, _), .threadStart(_, let t, _), .processEnd(_, let t, _), .asyncPoint(_, let t, _, _, _),
+             .preemption(_, let t, _):
             return t
         }
     }
@@ -125,6 +131,7 @@ extension LogEvent {
         case .processEnd(let tid, _, let s): return .processEnd(tid: tid, time: t, status: s)
         case .asyncPoint(let tid, _, let cpu, let r, let f):
             return .asyncPoint(tid: tid, time: t, cpuNanos: cpu, ranges: r, fingerprint: f)
+        case .preemption(let tid, _, let r): return .preemption(tid: tid, time: t, registers: r)
         }
     }
 }
@@ -226,14 +233,18 @@ public struct LogSummary: Codable, Equatable, Sendable {
     public var signals: Int
     public var rdtsc: Int
     public var events: Int
+    /// Preemptions in user mode (nil in bundles written before they were logged).
+    public var preemptions: Int?
     /// What event times count from: `windowStart`. nil in bundles written before it existed,
     /// whose events after a window rotation count from that rotation.
     public var timeBase: String?
-    public init(syscalls: Int, signals: Int, rdtsc: Int, events: Int, timeBase: String? = LogSummary.windowStart) {
+    public init(syscalls: Int, signals: Int, rdtsc: Int, events: Int, preemptions: Int? = nil,
+                timeBase: String? = LogSummary.windowStart) {
         self.syscalls = syscalls
         self.signals = signals
         self.rdtsc = rdtsc
         self.events = events
+        self.preemptions = preemptions
         self.timeBase = timeBase
     }
 
@@ -243,6 +254,7 @@ public struct LogSummary: Codable, Equatable, Sendable {
         try c.encode(signals, forKey: .signals)
         try c.encode(rdtsc, forKey: .rdtsc)
         try c.encode(events, forKey: .events)
+        try c.encode(preemptions, forKey: .preemptions)
         try c.encode(timeBase, forKey: .timeBase)
     }
 }
@@ -299,9 +311,9 @@ public struct ProcessState: Codable, Equatable, Sendable {
 }
 
 public struct Manifest: Codable, Equatable, Sendable {
-    public static let currentFormatVersion = 2
+    public static let currentFormatVersion = 3
     /// Versions this reader understands (1 lacks objects and crash-time memory).
-    public static let readableFormatVersions = 1...2
+    public static let readableFormatVersions = 1...3
     public var formatVersion: Int
     public var toolVersion: String
     public var createdAt: String
@@ -344,7 +356,23 @@ public struct Manifest: Codable, Equatable, Sendable {
 public struct RecordingInfo: Codable, Equatable, Sendable {
     /// "bpf" (the kernel's BPF logger, ptrace for events) or "ptrace" (two stops per call).
     public var path: String
-    public init(path: String) { self.path = path }
+    /// How much of the threads' schedule the log holds: `Schedule.full` or `Schedule.syscalls`;
+    /// nil in bundles written before it was recorded.
+    public var schedule: String?
+
+    public enum Schedule {
+        /// Every switch between the recorded threads: preemptions in user mode with the
+        /// preempted thread's registers, and where blocking calls let others run.
+        public static let full = "full"
+        /// Only the order of the threads' syscalls and signals: where threads that share memory
+        /// interleave between syscalls is not in the log, and replay may diverge there.
+        public static let syscalls = "syscalls"
+    }
+
+    public init(path: String, schedule: String? = nil) {
+        self.path = path
+        self.schedule = schedule
+    }
 }
 
 /// The replay run at capture time with every page missing: the pages it touched are the ones

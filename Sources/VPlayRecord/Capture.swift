@@ -87,7 +87,8 @@ extension Recorder {
             memory: MemorySummary(savedBytes: 0, residentBytes: ProcFS.residentBytes(process.pid),
                                   mappings: base.state.mappings.count),
             verified: false, warnings: process.warnings, container: options.container,
-            recording: RecordingInfo(path: process.fastPath ? RecordingPath.bpf.rawValue : RecordingPath.ptrace.rawValue))
+            recording: RecordingInfo(path: process.fastPath ? RecordingPath.bpf.rawValue : RecordingPath.ptrace.rawValue,
+                                     schedule: process.fastPath ? RecordingInfo.Schedule.full : RecordingInfo.Schedule.syscalls))
         var bundle = Bundle(manifest: manifest, state: base.state, pages: [], log: log)
         bundle.state.auxv = try? ProcFS.readBytes("/proc/\(process.pid)/auxv")
         if let maps = try? ProcFS.maps(process.pid) {
@@ -207,16 +208,17 @@ extension Recorder {
     }
 
     func summarize(_ log: [LogEvent]) -> LogSummary {
-        var syscalls = 0, signals = 0, rdtsc = 0
+        var syscalls = 0, signals = 0, rdtsc = 0, preemptions = 0
         for e in log {
             switch e {
             case .syscallExit: syscalls += 1
             case .signal: signals += 1
             case .rdtsc: rdtsc += 1
+            case .preemption: preemptions += 1
             default: break
             }
         }
-        return LogSummary(syscalls: syscalls, signals: signals, rdtsc: rdtsc, events: log.count)
+        return LogSummary(syscalls: syscalls, signals: signals, rdtsc: rdtsc, events: log.count, preemptions: preemptions)
     }
 
     func bundlePath(_ process: TracedProcess) -> String {

@@ -29,6 +29,8 @@ struct EventChunk {
     var restartsBlock = false
     /// Sequence numbers increase along `events`.
     var ordered = true
+    /// Events that are preemptions, not calls.
+    var preemptions = 0
 
     mutating func append(_ e: SyscallEvent) {
         if let last = events.last, last.sequence > e.sequence { ordered = false }
@@ -38,6 +40,7 @@ struct EventChunk {
         if e.number == Int(SyscallNumber.set_tid_address) { setsTid = true }
         if Recorder.taskCreators.contains(Int32(e.number)) { createsTask = true }
         if e.result == RestartErrno.restartBlock { restartsBlock = true }
+        if e.flags.contains(.preempted) { preemptions += 1 }
     }
 }
 
@@ -204,7 +207,7 @@ extension Recorder {
         // Threads inside a call the tracer handles (rarely any): their events are that call's.
         let owning = Set(process.threads.filter { threads[$0]?.currentSyscall != nil })
         let special: SyscallEvent.Flags = [.stopped, .copyFailed, .truncated, .dropsBefore,
-                                           .needsTracer, .unsupported, .undescribed]
+                                           .needsTracer, .unsupported, .undescribed, .preempted]
         var kept: [EventChunk] = []
         kept.reserveCapacity(chunks.count)
         for chunk in chunks {
@@ -227,6 +230,13 @@ extension Recorder {
             // may be gone by the exit: rt_sigreturn restores orig_rax -1).
             // Whichever thread stopped: another's event can be here before that one's exit stop.
             if !owning.isEmpty, owning.contains(incoming.tid) { continue }
+            if incoming.flags.contains(.preempted) {
+                if process.current != nil, incoming.preemptedRegisters == nil || incoming.flags.contains(.dropsBefore) {
+                    markUnverifiable(process, "the BPF logger lost events or could not read the registers of a preempted thread: replay may diverge")
+                }
+                out.append(incoming)
+                continue
+            }
             if Recorder.isNewTaskReturn(incoming) { continue }  // a new task's first return: ptrace never logs it
             noteRestartBlock(incoming)
             let event = completeStopped(incoming, process)
@@ -283,7 +293,7 @@ extension Recorder {
         guard !chunks.isEmpty else { return }
         window.kernelBatches.append(KernelBatch(position: window.log.count, time: now(window), chunks: chunks))
         window.logBytes += chunks.reduce(0) { $0 + $1.bytes }
-        window.syscalls += chunks.reduce(0) { $0 + $1.events.count }
+        window.syscalls += chunks.reduce(0) { $0 + $1.events.count - $1.preemptions }
     }
 
     /// The events of the window start's own injected calls (and of a shadow it cloned) are not
@@ -375,7 +385,7 @@ struct KernelBatch {
     let chunks: [EventChunk]
 
     /// The log events the tracer would have written: each call's entry where it began and its
-    /// exit where it ended, in the order of the logger's counter (a blocking call's entry comes
+    /// exit where it ended, and where a thread was preempted, in the order of the logger's counter (a blocking call's entry comes
     /// before what other threads did while it waited; an entry older than the batch opens it).
     /// Input strings are cut at VP_STRING_CAP bytes (the tracer's at 4096).
     func logEvents() -> [LogEvent] {
@@ -383,6 +393,12 @@ struct KernelBatch {
         keyed.reserveCapacity(chunks.reduce(0) { $0 + $1.events.count } * 2)
         let first = chunks.first?.events.first?.sequence ?? 0
         for (index, e) in chunks.lazy.flatMap(\.events).enumerated() {
+            if e.flags.contains(.preempted) {
+                if let registers = e.preemptedRegisters {
+                    keyed.append((e.sequence, 2 * index, .preemption(tid: e.tid, time: time, registers: registers)))
+                }
+                continue
+            }
             let number = Int32(e.number)
             let strings = SyscallTable.inputStringArgs(e.number).filter { $0 < 6 }.map { e.inputString(arg: $0) }
             keyed.append((max(e.entrySequence, first), 2 * index,

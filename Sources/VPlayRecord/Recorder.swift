@@ -465,10 +465,12 @@ public final class Recorder {
         thread.lastSignal = signal
         thread.lastSignalNanos = monotonicNanos()
         if let window = process.current {
-            if !synchronous, let start = thread.cpuAtUserEntry, let now = thread.cpuClock?.nanos(),
-               let memory = try? process.memoryAccess(), let maps = try? ProcFS.maps(process.pid) {
+            if !synchronous, let memory = try? process.memoryAccess(), let maps = try? ProcFS.maps(process.pid) {
+                // CPU time since user entry only where the tracer saw that entry (the ptrace path); 0: unknown.
+                var cpuNanos: UInt64 = 0
+                if let start = thread.cpuAtUserEntry, let now = thread.cpuClock?.nanos() { cpuNanos = now &- start }
                 let ranges = fingerprintRanges(maps: maps, program: process.program, sp: regs.rsp)
-                append(.asyncPoint(tid: thread.tid, time: self.now(window), cpuNanos: now &- start, ranges: ranges,
+                append(.asyncPoint(tid: thread.tid, time: self.now(window), cpuNanos: cpuNanos, ranges: ranges,
                                    fingerprint: memoryFingerprint(memory, ranges: ranges)), to: process)
             }
             append(.signal(tid: thread.tid, time: now(window), signal: signal, siginfo: info, registers: regs,

@@ -4,7 +4,7 @@ import VPlayPatch
 import VPlaySyscalls
 
 /// The pages replay maps for filter stubs: one within rel32 reach of every pc where the log has
-/// a thread stop in user mode (an asynchronous signal), at addresses no recorded
+/// a thread stop in user mode (an asynchronous signal, a preemption), at addresses no recorded
 /// mapping ever used, so the window's own mmaps never meet them.
 enum FilterPages {
     /// Pcs of the log's asynchronous events in user mode.
@@ -13,6 +13,7 @@ enum FilterPages {
         for e in log {
             switch e {
             case .signal(_, _, _, _, let regs, let synchronous) where !synchronous: pcs.insert(regs.rip)
+            case .preemption(_, _, let regs): pcs.insert(regs.rip)
             default: break
             }
         }

@@ -242,6 +242,8 @@ public final class Replayer {
             try finish(try thread(tid), status: status)
         case .asyncPoint(let tid, _, let cpuNanos, let ranges, let fingerprint):
             try thread(tid).asyncPoint = (cpuNanos, ranges, fingerprint)
+        case .preemption(let tid, _, let registers):
+            try runToPreemption(try thread(tid), registers: registers)
         }
     }
 
@@ -657,6 +659,13 @@ public final class Replayer {
         var a = regs, b = recorded
         (a.rcx, a.r11, b.rcx, b.r11) = (0, 0, 0, 0)
         return a.generalPurpose == b.generalPurpose
+    }
+
+    /// The thread was switched out in user mode at `registers`: it runs exactly that far, and
+    /// stays there while the threads that ran next in the recording run.
+    func runToPreemption(_ t: ReplayThread, registers: Registers) throws {
+        if try sameState(try t.tracee.registers(), registers) { return }
+        try runToBreakpoint(t, registers: registers, point: nil)
     }
 
     /// Runs `t` to the pass over `registers.rip` where its registers (and, with a point, the

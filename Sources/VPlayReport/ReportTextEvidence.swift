@@ -51,8 +51,13 @@ enum ReportTextEvidence {
         lines.append(TextLayout.field("verified", verification(m)))
         lines.append(TextLayout.field("window", String(format: "%.3f s of log", m.window.duration)
                                       + " (configured \(m.window.seconds) s; started at \(m.window.startReason), \(m.window.startTime))"))
-        lines.append(TextLayout.field("log", "\(m.log.syscalls) syscalls, \(m.log.signals) signals, \(m.log.rdtsc) rdtsc, \(m.log.events) events"))
-        if let recording = m.recording { lines.append(TextLayout.field("recorded", "on the \(recording.path) path")) }
+        let preemptions = m.log.preemptions.map { ", \($0) preemptions" } ?? ""
+        lines.append(TextLayout.field("log", "\(m.log.syscalls) syscalls, \(m.log.signals) signals, \(m.log.rdtsc) rdtsc\(preemptions), \(m.log.events) events"))
+        if let recording = m.recording {
+            let schedule = recording.schedule.map { $0 == RecordingInfo.Schedule.full ? ", every thread switch logged"
+                : ", thread switches between syscalls not logged (\($0) schedule)" } ?? ""
+            lines.append(TextLayout.field("recorded", "on the \(recording.path) path\(schedule)"))
+        }
         if let capture = capture(m) { lines.append(TextLayout.field("capture", capture)) }
         lines.append(TextLayout.field("bundle", "\(TextLayout.size(r.bundleBytes)): \(r.objects.count) ELF objects "
                                       + "(\(TextLayout.size(r.memory.objectBytes))), stacks at the crash \(TextLayout.size(r.memory.crashStackBytes))"))

@@ -225,6 +225,27 @@ struct SyscallLoggerTests {
         #expect(getppids.allSatisfy { $0.entrySequence == $0.sequence })
     }
 
+    @Test func threadsSwitchedOutInUserModeAreLoggedWithTheirRegisters() throws {
+        let (pid, text, all) = try recordReporting("spin", cpu: 0)
+        let tids = text.split(whereSeparator: \.isWhitespace).compactMap { Int32($0) }
+        try #require(tids.count == 2, "report: \(text)")
+        let preempted = all.filter { $0.tgid == pid && $0.flags.contains(.preempted) }
+        for tid in tids {
+            let own = preempted.filter { $0.tid == tid }
+            #expect(own.count >= 1, "spinner \(tid) was never logged as preempted: \(preempted.map(\.tid))")
+            for e in own {
+                let regs = try #require(e.preemptedRegisters, "a preemption without registers: \(e)")
+                // Interrupted in user code: orig_rax -1, a user pc, the user code segment.
+                #expect(regs.origRax == UInt64(bitPattern: -1) && regs.rip != 0 && regs.rip < 0x8000_0000_0000 && regs.cs & 3 == 3,
+                        "registers of a preemption: rip 0x\(String(regs.rip, radix: 16)), orig_rax \(regs.origRax), cs \(regs.cs)")
+                #expect(e.number == -1 && e.written.isEmpty)
+            }
+        }
+        // They took turns on the one CPU: the preemptions of the two alternate at least once.
+        let order = preempted.map(\.tid)
+        #expect(zip(order, order.dropFirst()).contains { $0 != $1 }, "preemptions: \(order)")
+    }
+
     @Test func syncDeliversEveryEventOfAThreadThatIsBlocked() throws {
         let dir = try TempDirectory(prefix: "vplay-bpf")
         defer { dir.remove() }
@@ -327,7 +348,7 @@ struct SyscallEventTests {
     let regions: [SyscallEvent.Region] = [
         .init(address: 0x1000, length: 8, bytes: [1, 2, 3, 4, 5, 6, 7, 8], copyError: 0),
         .init(address: 0x2000, length: 4096, bytes: [], copyError: -14),
-        .init(address: 0x3000, length: 5, bytes: Array("/etc/".utf8), copyError: 0, isInputString: true),
+        .init(address: 0x3000, length: 5, bytes: Array("/etc/".utf8), copyError: 0, kind: .inputString),
     ]
 
     @Test func regionsGivenAtInitComeBackUnchanged() {

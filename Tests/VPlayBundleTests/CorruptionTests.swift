@@ -97,10 +97,10 @@ import Testing
 
     @Test func futureVersionWithDifferentLayoutThrowsUnsupportedVersion() throws {
         let dir = try TempDir()
-        try writeBytes(Array(#"{"formatVersion": 3, "somethingNew": true}"#.utf8), to: dir.file("manifest.json"))
-        try run("/usr/bin/tar", ["--format=ustar", "-cf", "v3.vplay", "manifest.json"], in: dir.path)
-        let path = dir.file("v3.vplay")
-        #expect(bundleError { try BundleReader.readManifest(path: path) } == .unsupportedVersion(path: path, found: 3, supported: Manifest.currentFormatVersion))
+        try writeBytes(Array(#"{"formatVersion": 4, "somethingNew": true}"#.utf8), to: dir.file("manifest.json"))
+        try run("/usr/bin/tar", ["--format=ustar", "-cf", "v4.vplay", "manifest.json"], in: dir.path)
+        let path = dir.file("v4.vplay")
+        #expect(bundleError { try BundleReader.readManifest(path: path) } == .unsupportedVersion(path: path, found: 4, supported: Manifest.currentFormatVersion))
     }
 
     @Test func nonTarFileThrowsNotABundle() throws {

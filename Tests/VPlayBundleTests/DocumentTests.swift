@@ -23,7 +23,7 @@ struct DocumentTests {
         b.manifest.window.snapshotSeconds = 0.002
         b.manifest.memory.captureSeconds = 0.2
         b.manifest.trial = TrialReplay(reproduced: false, pagesTouched: 3, seconds: 0.1, divergence: "somewhere")
-        b.manifest.recording = RecordingInfo(path: "bpf")
+        b.manifest.recording = RecordingInfo(path: "bpf", schedule: RecordingInfo.Schedule.full)
         let alt = AltStack(base: 0x7000_0000, flags: 0, size: 8192)
         b.manifest.crash.threads = b.manifest.crash.threads.map { var t = $0; t.altStack = alt; return t }
         b.state.threads = b.state.threads.map { var t = $0; t.altStack = alt; return t }
@@ -140,7 +140,8 @@ struct DocumentTests {
         let text = try String(contentsOfFile: Self.document, encoding: .utf8)
         #expect(text.hasPrefix("# vplay bundle format, version \(Manifest.currentFormatVersion)\n"))
         #expect(text.contains("\"formatVersion\" : \(Manifest.currentFormatVersion)"))
-        let accepted = Manifest.readableFormatVersions.map(String.init).joined(separator: " and ")
+        let versions = Manifest.readableFormatVersions.map(String.init)
+        let accepted = versions.count > 1 ? versions.dropLast().joined(separator: ", ") + " and " + versions[versions.count - 1] : versions.joined()
         #expect(text.contains("this reader accepts \(accepted) "), "accepted versions: \(accepted)")
         for (i, name) in FormatV1.members.enumerated() {
             #expect(text.contains("| \(i + 1) | `\(name)` |"), "member \(i + 1) \(name) missing from the member table")

@@ -98,11 +98,35 @@ extension EndToEndTests {
                         options: ["--on-exit-code", "3"])
     }
 
-    @Test("bpf path: SIGALRM lands in a syscall-free loop (placed by its registers: the BPF path logs no CPU time or fingerprint)")
+    @Test("bpf path: SIGALRM lands in a syscall-free loop (placed by registers and memory fingerprint; this path logs no CPU time)")
     func bpfItimerSignal() throws {
         let ws = try Workspace("bpf_itimer")
         defer { ws.remove() }
         try bpfScenario("itimer_signal", in: ws, status: 128 + SIGSEGV, ending: .signal(SIGSEGV))
+    }
+
+    @Test("bpf path: two threads race on shared counters without syscalls; each preemption is logged, and three recordings each replay, verified, to their own crash")
+    func bpfLockFreeRace() throws {
+        var addresses: Set<UInt64> = []
+        for run in 1...3 {
+            let ws = try Workspace("bpf_race_\(run)")
+            defer { ws.remove() }
+            let outcome = try bpfScenario("race_hash", in: ws, status: 128 + SIGSEGV, ending: .signal(SIGSEGV), nativeRun: run == 1)
+            let m = try #require(outcome.manifests.first)
+            #expect((m["log.preemptions"]?.int ?? 0) >= 2, "the threads must have been switched in user mode: \(m.brief)")
+            #expect(m["recording.schedule"]?.string == "full", "recording.schedule: \(m.brief)")
+            if let address = m["crash.faultAddress"]?.uint64 { addresses.insert(address) }
+        }
+        // The hash depends on where the threads were switched, which differs from run to run.
+        #expect(addresses.count >= 2, "three runs crashed at the same address: the interleaving did not matter")
+    }
+
+    @Test("bpf path: 60 SIGALRMs in a syscall-free loop are placed by registers and memory fingerprint; verified")
+    func bpfAlarmStorm() throws {
+        let ws = try Workspace("bpf_alarm_storm")
+        defer { ws.remove() }
+        let outcome = try bpfScenario("alarm_storm", in: ws, status: 128 + SIGSEGV, ending: .signal(SIGSEGV))
+        #expect((outcome.manifests.first?["log.signals"]?.int ?? 0) >= 61, "\(outcome.manifests.map(\.brief))")
     }
 
     @Test("bpf path: windows rotate at interrupts while the process makes no syscalls")

@@ -376,22 +376,82 @@ static __always_inline struct scratch *begin(__s64 nr)
     return s;
 }
 
-// Where a call lets other threads run: the first switch-out of a recorded thread inside a call
-// takes a counter value, and the call's exit carries it as its entry. The recorded threads share
-// one CPU, so a call that never switched out ran without any other recorded thread running
-// between its entry and its exit; its entry goes right before its exit. (A sys_enter program
-// would run for every call of every process on the host; a switch is far rarer.)
+// A recorded thread switched out in user mode: the ring gets its user registers, in the order
+// of all events, so that replay runs it exactly that far before the threads that ran next.
+struct preemption {
+    struct vp_event event;
+    struct vp_region region;
+    __u8 regs[VP_PT_REGS_SIZE];
+};
+
+static __always_inline void log_preemption(struct task_struct *prev, struct pt_regs *regs)
+{
+    __u32 zero = 0;
+    struct vp_counters *c = bpf_map_lookup_elem(&counters, &zero);
+    struct preemption *p = bpf_ringbuf_reserve(&events, sizeof(struct preemption), 0);
+    if (!p) {
+        if (c) {
+            c->ring_drops++;
+            c->unreported++;
+        }
+        return;
+    }
+    __builtin_memset(p, 0, sizeof(struct vp_event) + sizeof(struct vp_region));
+    p->event.seq = __sync_fetch_and_add(&sequence, 1);
+    p->event.entry_seq = p->event.seq;
+    p->event.tid = prev->pid;
+    p->event.tgid = prev->tgid;
+    p->event.nr = -1;
+    p->event.flags = VP_EV_PREEMPTED;
+    if (c && c->unreported) {
+        p->event.flags |= VP_EV_DROPS_BEFORE;
+        p->event.lost_before = c->unreported;
+    }
+    p->event.nregions = 1;
+    p->event.data_len = VP_PT_REGS_SIZE;
+    p->region.len = VP_PT_REGS_SIZE;
+    p->region.copied = VP_PT_REGS_SIZE;
+    p->region.kind = VP_REGION_REGISTERS;
+    p->region.err = bpf_probe_read_kernel(p->regs, VP_PT_REGS_SIZE, regs);
+    bpf_ringbuf_submit(p, BPF_RB_NO_WAKEUP);
+    if (c) {
+        c->events++;
+        c->unreported = 0;
+    }
+}
+
+// prev_state bits of a task stopped for its tracer or by a stop signal: the tracer sees those
+// stops itself (a signal, an rdtsc trap, an interrupt) and logs them.
+#define VP_TASK_STOPPED 0x4
+#define VP_TASK_TRACED 0x8
+
+// Every switch-out of a recorded thread of a process with more than one thread:
+// - in user mode (orig_ax -1: an interrupt, or an exception such as a page fault, entered the
+//   kernel from user code): its registers go into the ring (log_preemption);
+// - inside a call: the first such switch takes a counter value, and the call's exit carries it
+//   as its entry. The recorded threads share one CPU, so a call that never switched out ran
+//   without any other recorded thread running between its entry and its exit; its entry goes
+//   right before its exit. (A sys_enter program would run for every call of every process on
+//   the host; a switch is far rarer.)
+// A switch on the way back to user mode after a call's exit needs nothing: the thread runs no
+// user code before its next event.
 SEC("tp_btf/sched_switch")
-int BPF_PROG(vp_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+int BPF_PROG(vp_switch, bool preempt, struct task_struct *prev, struct task_struct *next, unsigned int prev_state)
 {
     __u32 tgid = prev->tgid;
     if (!is_recorded(tgid))
         return 0;
     struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+    if (!regs)
+        return 0;
+    if ((long)regs->orig_ax == -1) {
+        if (!(prev_state & (VP_TASK_STOPPED | VP_TASK_TRACED)) && BPF_CORE_READ(prev, signal, nr_threads) > 1)
+            log_preemption(prev, regs);
+        return 0;
+    }
     // Inside a call: orig_ax holds its number and ax still the -ENOSYS the entry put there (the
-    // result is stored when the call returns, before its exit tracepoint). A switch on the way
-    // back to user mode, after the exit, is not inside.
-    if (!regs || (long)regs->orig_ax < 0 || (long)regs->ax != -38)
+    // result is stored when the call returns, before its exit tracepoint).
+    if ((long)regs->orig_ax < 0 || (long)regs->ax != -38)
         return 0;
     struct entry_mark *mark = bpf_task_storage_get(&entries, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
     if (mark && !mark->seq)

@@ -83,8 +83,11 @@ struct vp_rule {
 };
 
 // vp_event.flags: every way an event can be incomplete is marked, never silent.
-// (Bits 0 and 1 are free: events are logged at the exit only, with the arguments still in
-// the registers; a call no thread returns from has no event.)
+// (Events of calls are logged at the exit only, with the arguments still in the registers; a
+// call no thread returns from has no event.)
+#define VP_EV_PREEMPTED (1u << 0)     // not a call: the thread was switched out in user mode
+                                      // (preempted, or blocked in a page fault); nr is -1 and the
+                                      // one region (VP_REGION_REGISTERS) holds its struct pt_regs
 #define VP_EV_UNDESCRIBED (1u << 2)   // the rules map has no rule for this number
 #define VP_EV_NEEDS_TRACER (1u << 3)  // the table says the tracer must fetch the writes
 #define VP_EV_UNSUPPORTED (1u << 4)   // the table says the call cannot be captured
@@ -106,6 +109,9 @@ struct vp_settings {
 #define VP_REGION_WRITTEN 0  // bytes the kernel wrote (an out of the rule)
 #define VP_REGION_STRING 1   // an input string the call read, without its NUL; `len` == `copied`,
                              // cut at VP_STRING_CAP or at the data cap
+#define VP_REGION_REGISTERS 2  // a preempted thread's user registers (struct pt_regs, address 0)
+// The size of struct pt_regs on x86_64: r15 … ss, the first 21 words of user_regs_struct.
+#define VP_PT_REGS_SIZE 168
 
 // vp_region.err: 0, or the negative error of the copy. `copied` bytes of `len` are in data.
 struct vp_region {

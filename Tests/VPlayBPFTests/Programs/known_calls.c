@@ -5,6 +5,8 @@
 //   known_calls threads REPORT_FILE           a second thread makes known calls and exits
 //   known_calls handoff REPORT_FILE           the main thread blocks in read() until a second
 //                                             thread, after a nap and 3 getppid, writes a byte
+//   known_calls spin REPORT_FILE              two threads count without syscalls (one CPU: the
+//                                             kernel preempts them in user mode); reports their tids
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -140,8 +142,40 @@ static int handoff(const char *report_path)
     return 0;
 }
 
+static volatile unsigned long spun[2];
+static long spinner_tids[2];
+
+static void spin_for(int slot)
+{
+    for (unsigned long n = 0; n < 40000000UL; n++)
+        spun[slot]++;
+}
+
+static void *spinner(void *arg)
+{
+    int slot = (int)(long)arg;
+    spinner_tids[slot] = syscall(SYS_gettid);
+    spin_for(slot);
+    return NULL;
+}
+
+static int spin(const char *report_path)
+{
+    FILE *report = fopen(report_path, "w");
+    pthread_t a, b;
+    if (!report || pthread_create(&a, NULL, spinner, (void *)0) != 0 || pthread_create(&b, NULL, spinner, (void *)1) != 0)
+        return 2;
+    pthread_join(a, NULL);
+    pthread_join(b, NULL);
+    fprintf(report, "%ld %ld\n", spinner_tids[0], spinner_tids[1]);
+    fclose(report);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "spin") == 0)
+        return spin(argv[2]);
     if (argc == 3 && strcmp(argv[1], "handoff") == 0)
         return handoff(argv[2]);
     if (argc == 3 && strcmp(argv[1], "threads") == 0)
@@ -150,6 +184,6 @@ int main(int argc, char **argv)
         return calls(argv[2], argv[3]);
     if (argc == 4 && strcmp(argv[1], "flood") == 0)
         return flood(atol(argv[2]), argv[3]);
-    fprintf(stderr, "usage: known_calls calls DATA REPORT | flood COUNT FIFO | threads REPORT | handoff REPORT\n");
+    fprintf(stderr, "usage: known_calls calls DATA REPORT | flood COUNT FIFO | threads REPORT | handoff REPORT | spin REPORT\n");
     return 1;
 }
