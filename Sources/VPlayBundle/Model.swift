@@ -119,8 +119,10 @@ public enum LogEvent: Equatable, Sendable {
 extension LogEvent {
     /// The same event `offset` nanoseconds later: a later window's events, which the recorder
     /// times from that window's start, moved onto the bundle's clock (from its window start).
-    public func delayed(by offset: UInt64) -> LogEvent {
-        let t = time &+ offset
+    public func delayed(by offset: UInt64) -> LogEvent { at(time: time &+ offset) }
+
+    /// The same event at time `t`.
+    public func at(time t: UInt64) -> LogEvent {
         switch self {
         case .syscallEntry(let tid, _, let n, let a, let s): return .syscallEntry(tid: tid, time: t, number: n, args: a, strings: s)
         case .syscallExit(let tid, _, let n, let r, let w): return .syscallExit(tid: tid, time: t, number: n, result: r, writes: w)

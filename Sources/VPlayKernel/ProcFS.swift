@@ -60,6 +60,18 @@ public enum ProcFS {
     }
 
     /// Key/value lines of /proc/PID/status (or /proc/PID/task/TID/status).
+    /// The CPUs a thread may run on (Cpus_allowed_list of /proc/TID/status: "0", "0-3,6"), or nil.
+    public static func allowedCPUs(_ tid: Int32) -> Set<Int>? {
+        guard let list = (try? status("/proc/\(tid)/status"))?["Cpus_allowed_list"] else { return nil }
+        var cpus: Set<Int> = []
+        for part in list.split(separator: ",") {
+            let bounds = part.split(separator: "-").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard let low = bounds.first, let high = bounds.last, low <= high else { return nil }
+            cpus.formUnion(low...high)
+        }
+        return cpus
+    }
+
     public static func status(_ path: String) throws -> [String: String] {
         var out: [String: String] = [:]
         for line in try readText(path).split(separator: "\n") {

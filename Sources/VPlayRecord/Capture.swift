@@ -74,6 +74,7 @@ extension Recorder {
             exitCode: signal == 0 ? (status >> 8) & 0xff : nil, code: siginfo?.code,
             faultAddress: siginfo?.address, pc: crashRegs.rip, tid: crashTid,
             time: isoTime(Date()), threads: crashThreads)
+        let schedule = recordedSchedule(process, log: log)
         let manifest = Manifest(
             toolVersion: vplayVersion, createdAt: isoTime(Date()),
             process: RecordedProcess(pid: process.pid, program: Self.startedName(process), argv: process.argv,
@@ -88,7 +89,7 @@ extension Recorder {
                                   mappings: base.state.mappings.count),
             verified: false, warnings: process.warnings, container: options.container,
             recording: RecordingInfo(path: process.fastPath ? RecordingPath.bpf.rawValue : RecordingPath.ptrace.rawValue,
-                                     schedule: process.fastPath ? RecordingInfo.Schedule.full : RecordingInfo.Schedule.syscalls))
+                                     schedule: schedule))
         var bundle = Bundle(manifest: manifest, state: base.state, pages: [], log: log)
         bundle.state.auxv = try? ProcFS.readBytes("/proc/\(process.pid)/auxv")
         if let maps = try? ProcFS.maps(process.pid) {
@@ -205,6 +206,21 @@ extension Recorder {
             }
         }
         return pages
+    }
+
+    /// How much of the threads' schedule the log holds: all of it on the bpf path while every
+    /// thread stayed on the one recording CPU. A thread that set its own affinity (or whose
+    /// cpuset changed) may have run beside the others: then only the syscall order is known.
+    func recordedSchedule(_ process: TracedProcess, log: [LogEvent]) -> String {
+        guard process.fastPath, let cpu = options.cpu else { return RecordingInfo.Schedule.syscalls }
+        let setAffinity = log.contains { event in
+            if case .syscallExit(_, _, SyscallNumber.sched_setaffinity, 0, _) = event { return true }
+            return false
+        }
+        let elsewhere = process.threads.contains { ProcFS.allowedCPUs($0).map { $0 != [Int(cpu)] } ?? false }
+        guard setAffinity || elsewhere else { return RecordingInfo.Schedule.full }
+        warn(process, "a thread changed its CPU affinity (sched_setaffinity or its cpuset): threads may have run side by side, and where they interleaved is not fully logged")
+        return RecordingInfo.Schedule.syscalls
     }
 
     func summarize(_ log: [LogEvent]) -> LogSummary {

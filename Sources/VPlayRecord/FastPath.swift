@@ -378,52 +378,77 @@ extension Recorder {
     }
 }
 
-/// Events of the BPF logger that go at `position` of a window's log, all timed at `time`.
+/// Events of the BPF logger absorbed when the window's log had `position` events, timed at `time`.
 struct KernelBatch {
     let position: Int
     let time: UInt64
     let chunks: [EventChunk]
 
-    /// The log events the tracer would have written: each call's entry where it began and its
-    /// exit where it ended, and where a thread was preempted, in the order of the logger's counter (a blocking call's entry comes
-    /// before what other threads did while it waited; an entry older than the batch opens it).
+    /// The counter of the batch's first event.
+    var firstSequence: UInt64? { chunks.first?.events.first?.sequence }
+    /// The highest counter among its events.
+    var lastSequence: UInt64 { chunks.lazy.flatMap(\.events).map(\.sequence).max() ?? 0 }
+
+    /// The log events the tracer would have written, keyed by the logger's counter: each call's
+    /// exit at its own, its entry at the entry's (a blocking call's entry comes before what other
+    /// threads did while it waited; nothing goes before `floor`), a preemption at its own.
     /// Input strings are cut at VP_STRING_CAP bytes (the tracer's at 4096).
-    func logEvents() -> [LogEvent] {
-        var keyed: [(UInt64, Int, LogEvent)] = []
-        keyed.reserveCapacity(chunks.reduce(0) { $0 + $1.events.count } * 2)
-        let first = chunks.first?.events.first?.sequence ?? 0
-        for (index, e) in chunks.lazy.flatMap(\.events).enumerated() {
+    func keyedEvents(floor: UInt64, into keyed: inout [KeyedEvent]) {
+        for e in chunks.lazy.flatMap(\.events) {
             if e.flags.contains(.preempted) {
                 if let registers = e.preemptedRegisters {
-                    keyed.append((e.sequence, 2 * index, .preemption(tid: e.tid, time: time, registers: registers)))
+                    keyed.append(KeyedEvent(key: 2 * e.sequence, order: keyed.count,
+                                            event: .preemption(tid: e.tid, time: time, registers: registers)))
                 }
                 continue
             }
             let number = Int32(e.number)
             let strings = SyscallTable.inputStringArgs(e.number).filter { $0 < 6 }.map { e.inputString(arg: $0) }
-            keyed.append((max(e.entrySequence, first), 2 * index,
-                          .syscallEntry(tid: e.tid, time: time, number: number, args: e.args, strings: strings)))
+            keyed.append(KeyedEvent(key: 2 * max(e.entrySequence, floor), order: keyed.count,
+                                    event: .syscallEntry(tid: e.tid, time: time, number: number, args: e.args, strings: strings)))
             let writes = e.written.filter { !$0.bytes.isEmpty }.map { MemoryWrite(address: $0.address, bytes: $0.bytes) }
-            keyed.append((e.sequence, 2 * index + 1,
-                          .syscallExit(tid: e.tid, time: time, number: number, result: e.result, writes: writes)))
+            keyed.append(KeyedEvent(key: 2 * e.sequence, order: keyed.count,
+                                    event: .syscallExit(tid: e.tid, time: time, number: number, result: e.result, writes: writes)))
         }
-        keyed.sort { ($0.0, $0.1) < ($1.0, $1.1) }
-        return keyed.map(\.2)
     }
 }
 
+/// A log event with where it goes: by `key`, then in the order it was added.
+struct KeyedEvent {
+    let key: UInt64
+    let order: Int
+    let event: LogEvent
+}
+
 extension Window {
-    /// The log with the kernel's batches in place.
+    /// The log with the kernel's batches merged in, in the order things happened: the kernel's
+    /// events by the logger's counter, each event the tracer logged itself after every kernel
+    /// event drained before it. A call's entry can lie batches before its exit (the thread
+    /// blocked while others went on): it goes where it began, and takes the time of what follows
+    /// it there, so that times never go backwards.
     func fullLog() -> [LogEvent] {
-        guard !kernelBatches.isEmpty else { return log }
-        var out: [LogEvent] = []
+        guard let floor = kernelBatches.first?.firstSequence else { return log }
+        var keyed: [KeyedEvent] = []
+        keyed.reserveCapacity(log.count + kernelBatches.reduce(0) { $0 + $1.chunks.reduce(0) { $0 + 2 * $1.events.count } })
         var next = 0
+        var drained: UInt64 = 0
+        func tracerEvents(_ range: Range<Int>) {
+            for e in log[range] { keyed.append(KeyedEvent(key: 2 * drained + 1, order: keyed.count, event: e)) }
+        }
         for batch in kernelBatches {
-            out += log[next..<batch.position]
-            out += batch.logEvents()
+            tracerEvents(next..<batch.position)
+            batch.keyedEvents(floor: floor, into: &keyed)
+            drained = max(drained, batch.lastSequence)
             next = batch.position
         }
-        out += log[next...]
+        tracerEvents(next..<log.count)
+        keyed.sort { ($0.key, $0.order) < ($1.key, $1.order) }
+        var out = keyed.map(\.event)
+        var limit = UInt64.max
+        for i in out.indices.reversed() {
+            if out[i].time > limit { out[i] = out[i].at(time: limit) }
+            limit = out[i].time
+        }
         return out
     }
 }

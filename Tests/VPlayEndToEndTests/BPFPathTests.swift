@@ -107,18 +107,26 @@ extension EndToEndTests {
 
     @Test("bpf path: two threads race on shared counters without syscalls; each preemption is logged, and three recordings each replay, verified, to their own crash")
     func bpfLockFreeRace() throws {
-        var addresses: Set<UInt64> = []
-        for run in 1...3 {
-            let ws = try Workspace("bpf_race_\(run)")
-            defer { ws.remove() }
+        let addresses = try faultAddressesOfRuns("bpf_race") { ws, run in
             let outcome = try bpfScenario("race_hash", in: ws, status: 128 + SIGSEGV, ending: .signal(SIGSEGV), nativeRun: run == 1)
             let m = try #require(outcome.manifests.first)
             #expect((m["log.preemptions"]?.int ?? 0) >= 2, "the threads must have been switched in user mode: \(m.brief)")
             #expect(m["recording.schedule"]?.string == "full", "recording.schedule: \(m.brief)")
-            if let address = m["crash.faultAddress"]?.uint64 { addresses.insert(address) }
+            return outcome
         }
         // The hash depends on where the threads were switched, which differs from run to run.
         #expect(addresses.count >= 2, "three runs crashed at the same address: the interleaving did not matter")
+    }
+
+    @Test("bpf path: a program that moves itself off the recording CPU gets a bundle that says its schedule is not full")
+    func bpfOwnAffinity() throws {
+        let ws = try Workspace("bpf_own_affinity")
+        defer { ws.remove() }
+        let outcome = try bpfScenario("own_affinity", in: ws, status: 128 + SIGSEGV, ending: .signal(SIGSEGV))
+        let m = try #require(outcome.manifests.first)
+        #expect(m["recording.schedule"]?.string == "syscalls", "recording.schedule: \(m.brief)")
+        let warnings = m["warnings"]?.array?.compactMap(\.string) ?? []
+        #expect(warnings.contains { $0.contains("CPU affinity") }, "warnings: \(warnings)")
     }
 
     @Test("bpf path: 60 SIGALRMs in a syscall-free loop are placed by registers and memory fingerprint; verified")

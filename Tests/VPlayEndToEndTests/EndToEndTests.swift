@@ -101,14 +101,11 @@ extension EndToEndTests {
 
     @Test("60 SIGALRMs, one every 2 ms, land in a syscall-free loop: three recordings, each verified and replayed to its own crash")
     func alarmStorm() throws {
-        var addresses: Set<UInt64> = []
-        for run in 1...3 {
-            let ws = try Workspace("alarm_storm_\(run)")
-            defer { ws.remove() }
+        let addresses = try faultAddressesOfRuns("alarm_storm") { ws, run in
             let outcome = try runScenario("alarm_storm", in: ws, status: 128 + SIGSEGV, ending: .signal(SIGSEGV), nativeRun: run == 1)
             let log = try #require(outcome.manifests.first?["log.signals"]?.int)
             #expect(log >= 61, "60 SIGALRMs and the SIGSEGV must be in the log: \(outcome.manifests.map(\.brief))")
-            if let address = outcome.manifests.first?["crash.faultAddress"]?.uint64 { addresses.insert(address) }
+            return outcome
         }
         // The address comes from where the signals landed, which differs from run to run.
         #expect(addresses.count >= 2, "three runs crashed at the same address: the signals' places did not matter")

@@ -598,6 +598,19 @@ func runScenario(
     return ScenarioOutcome(native: native, record: rec, bundles: bundles, manifests: [manifest], replays: [result])
 }
 
+/// Runs a scenario `runs` times, each in a fresh workspace (a lucky interleaving is not a
+/// pass), and returns the fault addresses the recorded crashes had.
+func faultAddressesOfRuns(_ name: String, runs: Int = 3,
+                          _ scenario: (Workspace, Int) throws -> ScenarioOutcome) throws -> Set<UInt64> {
+    var addresses: Set<UInt64> = []
+    for run in 1...runs {
+        let ws = try Workspace("\(name)_\(run)")
+        defer { ws.remove() }
+        if let address = try scenario(ws, run).manifests.first?["crash.faultAddress"]?.uint64 { addresses.insert(address) }
+    }
+    return addresses
+}
+
 /// Parses "NAME: child PID killed by signal N" printed by the fork_pipe / tcp_loopback parents.
 func childPID(in output: String) -> pid_t? {
     guard let r = output.range(of: #"child [0-9]+ killed"#, options: .regularExpression) else { return nil }
