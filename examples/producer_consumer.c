@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define ITEMS 20000
+#define ITEMS 5000
 #define SLOTS 8
 
 static unsigned long queue[SLOTS];

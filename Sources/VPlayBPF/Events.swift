@@ -26,6 +26,8 @@ public struct SyscallEvent: Sendable, Equatable {
         public static let stopped = Flags(rawValue: UInt32(VP_EV_STOPPED))
         /// Not a call: the thread was switched out in user mode (`preemptedRegisters`).
         public static let preempted = Flags(rawValue: UInt32(VP_EV_PREEMPTED))
+        /// Not a call: the thread stopped for its tracer, here in the order of all events.
+        public static let tracerStop = Flags(rawValue: UInt32(VP_EV_TRACER_STOP))
 
         /// The flags that leave the written bytes unknown: the tracer must complete the event.
         public static let incomplete: Flags = [.undescribed, .needsTracer, .unsupported, .truncated, .copyFailed]
@@ -34,7 +36,7 @@ public struct SyscallEvent: Sendable, Equatable {
             let names: [(Flags, String)] = [(.undescribed, "undescribed"),
                                             (.needsTracer, "needsTracer"), (.unsupported, "unsupported"),
                                             (.truncated, "truncated"), (.copyFailed, "copyFailed"), (.dropsBefore, "dropsBefore"),
-                                            (.stopped, "stopped"), (.preempted, "preempted")]
+                                            (.stopped, "stopped"), (.preempted, "preempted"), (.tracerStop, "tracerStop")]
             return "[" + names.filter { contains($0.0) }.map(\.1).joined(separator: ",") + "]"
         }
     }

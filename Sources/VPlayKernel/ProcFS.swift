@@ -206,15 +206,17 @@ public final class ThreadCPUClock {
     }
 }
 
-/// Memory that tells apart iterations of a loop whose registers repeat: the live stack near
-/// `sp` (from its red zone up) and the program's own writable data (its rw mappings and the bss
-/// after them). Not what lies further below `sp`: that is dead, and signal frames written there
-/// hold state (xsave headers) that need not repeat in replay.
+/// Memory that tells apart iterations of a loop whose registers repeat: the stack right around
+/// `sp` (its red zone and the 192 bytes above, where a small frame keeps its locals) and the
+/// program's own writable data (its rw mappings and the bss after them). Not more of the
+/// stack: a signal frame the kernel just pushed lies above `sp`, and past its saved
+/// general-purpose registers it holds state that need not repeat in replay (the xsave area,
+/// the last fault's cr2); below the red zone the stack is dead.
 public func fingerprintRanges(maps: [MemoryMapping], program: String, sp: UInt64) -> [UInt64] {
     var ranges: [UInt64] = []
     if let stack = maps.first(where: { $0.start <= sp && sp < $0.end }) {
         let start = max(stack.start, sp &- 128)
-        let end = min(stack.end, (sp & ~0xfff) + 0x2000)
+        let end = min(stack.end, sp &+ 192)
         ranges += [start, end - start]
     }
     // The first 64 KiB of the program's data and bss: every signal is hashed, and a program

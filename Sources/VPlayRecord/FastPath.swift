@@ -29,8 +29,8 @@ struct EventChunk {
     var restartsBlock = false
     /// Sequence numbers increase along `events`.
     var ordered = true
-    /// Events that are preemptions, not calls.
-    var preemptions = 0
+    /// Events that are not calls: preemptions and stop markers.
+    var notCalls = 0
 
     mutating func append(_ e: SyscallEvent) {
         if let last = events.last, last.sequence > e.sequence { ordered = false }
@@ -40,7 +40,7 @@ struct EventChunk {
         if e.number == Int(SyscallNumber.set_tid_address) { setsTid = true }
         if Recorder.taskCreators.contains(Int32(e.number)) { createsTask = true }
         if e.result == RestartErrno.restartBlock { restartsBlock = true }
-        if e.flags.contains(.preempted) { preemptions += 1 }
+        if !e.flags.isDisjoint(with: [.preempted, .tracerStop]) { notCalls += 1 }
     }
 }
 
@@ -207,7 +207,7 @@ extension Recorder {
         // Threads inside a call the tracer handles (rarely any): their events are that call's.
         let owning = Set(process.threads.filter { threads[$0]?.currentSyscall != nil })
         let special: SyscallEvent.Flags = [.stopped, .copyFailed, .truncated, .dropsBefore,
-                                           .needsTracer, .unsupported, .undescribed, .preempted]
+                                           .needsTracer, .unsupported, .undescribed, .preempted, .tracerStop]
         var kept: [EventChunk] = []
         kept.reserveCapacity(chunks.count)
         for chunk in chunks {
@@ -226,6 +226,14 @@ extension Recorder {
         let problems: SyscallEvent.Flags = [.copyFailed, .truncated, .dropsBefore, .needsTracer, .unsupported, .undescribed]
         var out = EventChunk()
         for incoming in chunk.events {
+            // Where a thread stopped for the tracer: not a log event (and any thread's).
+            if incoming.flags.contains(.tracerStop) {
+                threads[incoming.tid]?.stopSequence = incoming.sequence
+                if process.current != nil, incoming.flags.contains(.dropsBefore) {
+                    markUnverifiable(process, "the BPF logger lost events: replay may diverge")
+                }
+                continue
+            }
             // In a call the tracer handles, every event of the thread is that call's (its number
             // may be gone by the exit: rt_sigreturn restores orig_rax -1).
             // Whichever thread stopped: another's event can be here before that one's exit stop.
@@ -293,7 +301,7 @@ extension Recorder {
         guard !chunks.isEmpty else { return }
         window.kernelBatches.append(KernelBatch(position: window.log.count, time: now(window), chunks: chunks))
         window.logBytes += chunks.reduce(0) { $0 + $1.bytes }
-        window.syscalls += chunks.reduce(0) { $0 + $1.events.count - $1.preemptions }
+        window.syscalls += chunks.reduce(0) { $0 + $1.events.count - $1.notCalls }
     }
 
     /// The events of the window start's own injected calls (and of a shadow it cloned) are not
@@ -422,18 +430,22 @@ struct KeyedEvent {
 
 extension Window {
     /// The log with the kernel's batches merged in, in the order things happened: the kernel's
-    /// events by the logger's counter, each event the tracer logged itself after every kernel
-    /// event drained before it. A call's entry can lie batches before its exit (the thread
+    /// events by the logger's counter, each event the tracer logged itself at its stop's marker
+    /// (or, without one, after every kernel event drained before it). A call's entry can lie batches before its exit (the thread
     /// blocked while others went on): it goes where it began, and takes the time of what follows
     /// it there, so that times never go backwards.
     func fullLog() -> [LogEvent] {
-        guard let floor = kernelBatches.first?.firstSequence else { return log }
+        guard let floor = kernelBatches.lazy.compactMap(\.firstSequence).first else { return log }
         var keyed: [KeyedEvent] = []
         keyed.reserveCapacity(log.count + kernelBatches.reduce(0) { $0 + $1.chunks.reduce(0) { $0 + 2 * $1.events.count } })
         var next = 0
         var drained: UInt64 = 0
+        // At its stop's marker when it has one: the tracer may have drained later events first.
         func tracerEvents(_ range: Range<Int>) {
-            for e in log[range] { keyed.append(KeyedEvent(key: 2 * drained + 1, order: keyed.count, event: e)) }
+            for i in range {
+                let key = stopSequences[i].map { 2 * $0 + 1 } ?? 2 * drained + 1
+                keyed.append(KeyedEvent(key: key, order: keyed.count, event: log[i]))
+            }
         }
         for batch in kernelBatches {
             tracerEvents(next..<batch.position)

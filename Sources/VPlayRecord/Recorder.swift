@@ -25,6 +25,9 @@ public final class Recorder {
     var rootStatus: Int32?
     /// The BPF path's logger and refusal filter (nil: the ptrace path records).
     var fast: FastPath?
+    /// BPF path: where in the logger's order the stop being handled happened (its thread's
+    /// stop marker); what the tracer logs while handling it goes there.
+    var currentStopSequence: UInt64?
     public private(set) var written: [WrittenBundle] = []
     /// Called with each bundle path as soon as it is written.
     public var onBundle: ((WrittenBundle) -> Void)?
@@ -178,7 +181,11 @@ public final class Recorder {
             return
         }
         if thread.lifecycle != .awaitingFirstStop { thread.lifecycle = .stopped }
+        thread.stopSequence = nil
         if !status.isTerminal, let process = processes[thread.pid] { absorbEvents(process) }
+        currentStopSequence = thread.stopSequence
+        logger.trace("stop of \(tid) (\(status)) at logger counter \(thread.stopSequence.map(String.init) ?? "unknown")")
+        defer { currentStopSequence = nil }
         let tracee = Tracee(tid)
         switch status {
         case .exited(let code):
@@ -239,6 +246,7 @@ public final class Recorder {
 
     func append(_ event: LogEvent, to process: TracedProcess) {
         guard let w = process.current else { return }
+        if let stop = currentStopSequence { w.stopSequences[w.log.count] = stop }
         w.log.append(event)
         w.logBytes += approximateSize(event)
         if case .syscallEntry = event { w.syscalls += 1 }

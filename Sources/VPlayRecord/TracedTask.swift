@@ -25,6 +25,9 @@ final class TracedThread {
     /// BPF path: the last call of the thread interrupted with ERESTART_RESTARTBLOCK (number,
     /// arguments), whose writes a following restart_syscall makes.
     var restartBlock: (Int32, [UInt64])?
+    /// BPF path: the logger's counter when the thread last stopped for the tracer (its stop
+    /// marker, multi-threaded processes only), set when the stop's events are absorbed.
+    var stopSequence: UInt64?
 
     init(tid: Int32, pid: Int32, lifecycle: ThreadLifecycle) {
         self.tid = tid
@@ -73,6 +76,9 @@ final class Window {
     var unverifiable: [String] = []
     /// BPF path: the kernel's events, in the order they go into `log` (see fullLog()).
     var kernelBatches: [KernelBatch] = []
+    /// BPF path: for events of `log` (by index) logged at a stop with a marker, the logger's
+    /// counter at that stop (see fullLog()).
+    var stopSequences: [Int: UInt64] = [:]
 
     init(startNanos: UInt64, reason: String, shadow: Int32?, state: ProcessState) {
         self.startNanos = startNanos

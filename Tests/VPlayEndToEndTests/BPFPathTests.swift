@@ -118,6 +118,37 @@ extension EndToEndTests {
         #expect(addresses.count >= 2, "three runs crashed at the same address: the interleaving did not matter")
     }
 
+    @Test("bpf path: two producers and two consumers through a mutex and condition variables; three recordings each replay, verified")
+    func bpfProducerConsumer() throws {
+        let addresses = try faultAddressesOfRuns("bpf_producer_consumer") { ws, run in
+            try bpfScenario("producer_consumer", in: ws, status: 128 + SIGSEGV, ending: .signal(SIGSEGV), nativeRun: run == 1)
+        }
+        #expect(!addresses.isEmpty)
+    }
+
+    @Test("bpf path: a thread crashes at an address from where two spinning threads stood; three recordings each replay, verified")
+    func bpfSpinCrash() throws {
+        let addresses = try faultAddressesOfRuns("bpf_spin_crash") { ws, run in
+            let outcome = try bpfScenario("spin_crash", in: ws, status: 128 + SIGSEGV, ending: .signal(SIGSEGV), nativeRun: run == 1)
+            let m = try #require(outcome.manifests.first)
+            #expect((m["log.preemptions"]?.int ?? 0) >= 2, "the spinners must have been preempted: \(m.brief)")
+            #expect(m["crash.tid"]?.int != m["process.pid"]?.int, "the crashing thread is not the main thread: \(m.brief)")
+            return outcome
+        }
+        #expect(addresses.count >= 2, "three runs crashed at the same address: where the spinners stood did not matter")
+    }
+
+    @Test("bpf path: SIGCHLD and SIGINT arrive while three threads block in read, a condition wait and nanosleep; three recordings each replay, verified")
+    func bpfSignalsWhileThreadsBlock() throws {
+        let addresses = try faultAddressesOfRuns("bpf_signals_blocked") { ws, run in
+            let outcome = try bpfScenario("signals_blocked", in: ws, status: 128 + SIGSEGV, ending: .signal(SIGSEGV), nativeRun: run == 1)
+            let m = try #require(outcome.manifests.first)
+            #expect((m["log.signals"]?.int ?? 0) >= 7, "six SIGCHLD, a SIGINT and the SIGSEGV: \(m.brief)")
+            return outcome
+        }
+        #expect(!addresses.isEmpty)
+    }
+
     @Test("bpf path: a program that moves itself off the recording CPU gets a bundle that says its schedule is not full")
     func bpfOwnAffinity() throws {
         let ws = try Workspace("bpf_own_affinity")

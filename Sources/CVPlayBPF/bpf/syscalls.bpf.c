@@ -420,12 +420,45 @@ static __always_inline void log_preemption(struct task_struct *prev, struct pt_r
     }
 }
 
+// A recorded thread stopped for its tracer: the tracer may handle the stop only after other
+// threads ran on, so this says where in the order of all events the stop was.
+static __always_inline void log_tracer_stop(struct task_struct *prev)
+{
+    __u32 zero = 0;
+    struct vp_counters *c = bpf_map_lookup_elem(&counters, &zero);
+    struct vp_event *e = bpf_ringbuf_reserve(&events, sizeof(struct vp_event), 0);
+    if (!e) {
+        if (c) {
+            c->ring_drops++;
+            c->unreported++;
+        }
+        return;
+    }
+    __builtin_memset(e, 0, sizeof(struct vp_event));
+    e->seq = __sync_fetch_and_add(&sequence, 1);
+    e->entry_seq = e->seq;
+    e->tid = prev->pid;
+    e->tgid = prev->tgid;
+    e->nr = -1;
+    e->flags = VP_EV_TRACER_STOP;
+    if (c && c->unreported) {
+        e->flags |= VP_EV_DROPS_BEFORE;
+        e->lost_before = c->unreported;
+    }
+    bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+    if (c) {
+        c->events++;
+        c->unreported = 0;
+    }
+}
+
 // prev_state bits of a task stopped for its tracer or by a stop signal: the tracer sees those
 // stops itself (a signal, an rdtsc trap, an interrupt) and logs them.
 #define VP_TASK_STOPPED 0x4
 #define VP_TASK_TRACED 0x8
 
 // Every switch-out of a recorded thread of a process with more than one thread:
+// - stopped for the tracer: a stop marker (log_tracer_stop);
 // - in user mode (orig_ax -1: an interrupt, or an exception such as a page fault, entered the
 //   kernel from user code): its registers go into the ring (log_preemption);
 // - inside a call: the first such switch takes a counter value, and the call's exit carries it
@@ -444,8 +477,12 @@ int BPF_PROG(vp_switch, bool preempt, struct task_struct *prev, struct task_stru
     struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
     if (!regs)
         return 0;
+    bool stopped = prev_state & (VP_TASK_STOPPED | VP_TASK_TRACED);
+    bool threaded = BPF_CORE_READ(prev, signal, nr_threads) > 1;
+    if (stopped && threaded)
+        log_tracer_stop(prev);
     if ((long)regs->orig_ax == -1) {
-        if (!(prev_state & (VP_TASK_STOPPED | VP_TASK_TRACED)) && BPF_CORE_READ(prev, signal, nr_threads) > 1)
+        if (!stopped && threaded)
             log_preemption(prev, regs);
         return 0;
     }

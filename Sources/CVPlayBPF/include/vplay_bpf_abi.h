@@ -88,6 +88,8 @@ struct vp_rule {
 #define VP_EV_PREEMPTED (1u << 0)     // not a call: the thread was switched out in user mode
                                       // (preempted, or blocked in a page fault); nr is -1 and the
                                       // one region (VP_REGION_REGISTERS) holds its struct pt_regs
+#define VP_EV_TRACER_STOP (1u << 1)   // not a call: the thread stopped for its tracer (nr -1, no
+                                      // regions); what the tracer logs at that stop goes here
 #define VP_EV_UNDESCRIBED (1u << 2)   // the rules map has no rule for this number
 #define VP_EV_NEEDS_TRACER (1u << 3)  // the table says the tracer must fetch the writes
 #define VP_EV_UNSUPPORTED (1u << 4)   // the table says the call cannot be captured
