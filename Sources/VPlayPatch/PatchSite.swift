@@ -18,7 +18,11 @@ public struct PatchRefusal: Error, Equatable, CustomStringConvertible, Sendable 
 /// branch targets inside it (nor `pc` itself, before the point), and each moved instruction can
 /// run elsewhere (no call, whose return address would point into the stub; no syscall or rdtsc,
 /// whose stops name their pc; no loop/jrcxz, which have no 32-bit form). A thread resuming
-/// inside it is the caller's to move out first (`interior`).
+/// inside it is the caller's to move out first (`interior`). The caller also names the
+/// addresses only the running program knows it may come back to (`resumes`: where
+/// asynchronous signals interrupted threads, which a handler may return to by `ret`, as Go's
+/// preemption does): up to `guardable` of them may lie inside, at instruction boundaries
+/// (`guarded`), for the caller to watch with hardware breakpoints; more refuse the site.
 public struct PatchSite: Equatable, Sendable {
     public static let jumpLength = 5
     /// How many instructions back from the point a jump may go.
@@ -31,6 +35,8 @@ public struct PatchSite: Equatable, Sendable {
     /// Bytes the jump overwrites from `start` (whole instructions).
     public let patchLength: Int
     public let originalBytes: [UInt8]
+    /// Resume points inside `interior`, each an instruction boundary there.
+    public private(set) var guarded: [UInt64] = []
 
     /// Where the stub jumps back to.
     public var resume: UInt64 { after.last?.end ?? pc }
@@ -39,21 +45,37 @@ public struct PatchSite: Equatable, Sendable {
     public var interior: Range<UInt64> { (start + 1)..<(after.isEmpty ? pc : resume) }
 
     /// Picks a site in `function`, a linear decoding of the whole function that holds `pc`.
-    public init(pc: UInt64, function: [Instruction]) throws(PatchRefusal) {
+    public init(pc: UInt64, function: [Instruction], resumes: Set<UInt64> = [], guardable: Int = 0) throws(PatchRefusal) {
         guard let index = function.firstIndex(where: { $0.address == pc }) else {
             throw PatchRefusal("0x\(String(pc, radix: 16)) is not an instruction boundary of its function")
         }
         let targets = Self.entries(of: function)
         let atPoint: PatchRefusal
         do {
-            self = try Self.atPoint(function[index...], targets: targets)
+            var site = try Self.atPoint(function[index...], targets: targets)
+            try site.guardResumes(resumes, function: function, limit: guardable)
+            self = site
             return
         } catch { atPoint = error }
         do {
-            self = try Self.beforePoint(function[..<index], pc: pc, targets: targets)
+            var site = try Self.beforePoint(function[..<index], pc: pc, targets: targets)
+            try site.guardResumes(resumes, function: function, limit: guardable)
+            self = site
         } catch {
             throw PatchRefusal("at the point: \(atPoint); before it: \(error)")
         }
+    }
+
+    private mutating func guardResumes(_ resumes: Set<UInt64>, function: [Instruction], limit: Int) throws(PatchRefusal) {
+        let inside = resumes.filter { interior.contains($0) }.sorted()
+        let boundaries = Set(function.map(\.address))
+        if let odd = inside.first(where: { !boundaries.contains($0) }) {
+            throw PatchRefusal("a thread may resume at 0x\(String(odd, radix: 16)), inside an instruction")
+        }
+        guard inside.count <= limit else {
+            throw PatchRefusal("\(inside.count) places where threads may resume lie inside (\(limit) can be watched)")
+        }
+        guarded = inside
     }
 
     private init(pc: UInt64, before: [Instruction], after: [Instruction], patched: Int) {

@@ -85,21 +85,27 @@ extension Recorder {
                                startReason: base.reason, startTime: isoTime(base.startWall),
                                snapshotSeconds: base.snapshotSeconds),
             log: summarize(log),
-            memory: MemorySummary(savedBytes: 0, residentBytes: ProcFS.residentBytes(process.pid),
+            memory: MemorySummary(savedBytes: 0, residentBytes: ProcFS.residentBytes(endingThread.tid),
                                   mappings: base.state.mappings.count),
             verified: false, warnings: process.warnings, container: options.container,
             recording: RecordingInfo(path: process.fastPath ? RecordingPath.bpf.rawValue : RecordingPath.ptrace.rawValue,
                                      schedule: schedule))
         var bundle = Bundle(manifest: manifest, state: base.state, pages: [], log: log)
-        bundle.state.auxv = try? ProcFS.readBytes("/proc/\(process.pid)/auxv")
-        if let maps = try? ProcFS.maps(process.pid) {
+        // The process as the ending thread sees it: a thread-group leader that exited first is a
+        // zombie without memory or maps, while the others still have both.
+        let view = endingThread.tid
+        bundle.state.auxv = try? ProcFS.readBytes("/proc/\(view)/auxv")
+        do {
+            let maps = try ProcFS.maps(view)
             bundle.state.crashMappings = maps
-            bundle.crashMemory = CrashArtifacts.stacks(pid: process.pid, threads: crashThreads, maps: maps)
+            bundle.crashMemory = CrashArtifacts.stacks(pid: view, threads: crashThreads, maps: maps)
             var warnings: [String] = []
-            bundle.objects = CrashArtifacts.objects(pid: process.pid, maps: maps) { warnings.append($0) }
+            bundle.objects = CrashArtifacts.objects(pid: view, maps: maps) { warnings.append($0) }
             bundle.manifest.warnings += warnings
+        } catch {
+            bundle.manifest.warnings.append("the memory map at the end could not be read (\(error)): no ELF objects or stacks from the crash")
         }
-        try choosePages(&bundle, shadow: shadow, shared: base.shared ?? SharedCopy(), pid: process.pid)
+        try choosePages(&bundle, shadow: shadow, shared: base.shared ?? SharedCopy(), pid: view)
         // The BPF path: a window whose log misses something is never reported as verified.
         let gaps = (base === current ? base.unverifiable : base.unverifiable + current.unverifiable) + loggerLosses()
         if !gaps.isEmpty {

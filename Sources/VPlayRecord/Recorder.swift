@@ -655,7 +655,10 @@ public final class Recorder {
     }
 
     func exitEvent(_ thread: TracedThread, status: Int32) throws {
-        defer { try? resume(thread) }
+        defer {
+            try? resume(thread)
+            thread.lifecycle = .exiting
+        }
         guard let process = processes[thread.pid], !process.captured, process.current != nil else { return }
         if process.fastPath { try logExitCall(thread, process) }
         let signal = status & 0x7f

@@ -50,6 +50,9 @@ enum ThreadLifecycle: Equatable {
     case groupStopped
     /// At a stop the recorder has taken and not resumed yet.
     case stopped
+    /// Resumed from its exit stop: it reports only its end, and a thread-group leader only
+    /// once every other thread has gone, so nothing may wait for it to stop.
+    case exiting
 }
 
 /// A recording window: the state at its start, its shadow and its log.

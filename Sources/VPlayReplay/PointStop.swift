@@ -9,7 +9,8 @@ extension Replayer {
     func filterStub(for t: ReplayThread, at registers: Registers) throws -> FilterStub? {
         guard observer == nil, let page = filterPages.first(where: { FilterStub.reaches($0, registers.rip) }) else { return nil }
         do {
-            let site = try PatchSite(pc: registers.rip, function: try programCode.function(around: registers.rip))
+            let site = try PatchSite(pc: registers.rip, function: try programCode.function(around: registers.rip),
+                                     resumes: signalPoints, guardable: Self.guardRegisters.count)
             return try FilterStub(page: page, site: site, registers: registers)
         } catch {
             logger.debug("no filter stub at 0x\(hex(registers.rip)): \(error)")
@@ -25,10 +26,19 @@ extension Replayer {
         if try moveOutOfSite(t, stub.site, registers: registers) { return }
         try memory.write(stub.page, stub.bytes)
         try memory.write(stub.site.start, stub.patch)
+        try guardResumes(t, stub.site.guarded)
+        defer { try? unguardResumes(t, stub.site.guarded) }
         var matches = 0
         do {
             while true {
                 let stop = try advance(t)
+                if case .signal(SIGTRAP, let trapped) = stop, stub.site.guarded.contains(trapped.rip) {
+                    // Come back into the covered bytes (a handler's `ret`): out, unpatched, by steps.
+                    try memory.write(stub.site.start, stub.site.originalBytes)
+                    if try moveOutOfSite(t, stub.site, registers: registers) { return }
+                    try memory.write(stub.site.start, stub.patch)
+                    continue
+                }
                 guard case .signal(SIGTRAP, let trapped) = stop, trapped.rip == stub.trapReturn else {
                     throw Divergence("thread \(t.recordedTid) never reached pc 0x\(hex(registers.rip)) with the recorded registers, where an asynchronous signal arrived; instead it \(describe(stop))")
                 }
@@ -73,6 +83,29 @@ extension Replayer {
             if here.rip == site.pc, try sameState(here, registers) { return true }
         }
         return false
+    }
+
+    /// Debug registers a patch may use to watch resume points inside its covered bytes (DR0 is
+    /// the breakpoint walk's; with no debugger taking part, DR1-DR3 are free).
+    static let guardRegisters: [Int32] = [1, 2, 3]
+
+    /// Execute breakpoints on `addresses` for `t` (DR1..., each enabled locally, length 1).
+    func guardResumes(_ t: ReplayThread, _ addresses: [UInt64]) throws {
+        guard !addresses.isEmpty else { return }
+        var control = try t.tracee.debugRegister(7)
+        for (register, address) in zip(Self.guardRegisters, addresses) {
+            try t.tracee.setDebugRegister(register, address)
+            control |= 1 << (2 * UInt64(register))
+            control &= ~(0xF << (16 + 4 * UInt64(register)))  // RW 00 (execute), LEN 00
+        }
+        try t.tracee.setDebugRegister(7, control)
+    }
+
+    func unguardResumes(_ t: ReplayThread, _ addresses: [UInt64]) throws {
+        guard !addresses.isEmpty else { return }
+        var control = try t.tracee.debugRegister(7)
+        for register in Self.guardRegisters.prefix(addresses.count) { control &= ~(3 << (2 * UInt64(register))) }
+        try t.tracee.setDebugRegister(7, control)
     }
 
     /// Runs `t` to its next arrival at `address` (a hardware breakpoint, DR0).

@@ -66,6 +66,9 @@ public final class Replayer {
     var filterPages: [UInt64] = []
     /// The program's code as the bundle's objects hold it, for placing filter stubs.
     lazy var programCode = ProgramCode(bundle: bundle)
+    /// Where asynchronous signals interrupted threads so far: a handler may come back there
+    /// by any way (sigreturn, or a `ret` into a context it rewrote), so no patch covers them.
+    var signalPoints: Set<UInt64> = []
     /// Replay threads by recorded tid.
     public private(set) var threads: [Int32: ReplayThread] = [:]
     var memory: ProcessMemory?
@@ -115,6 +118,7 @@ public final class Replayer {
 
     func runOnce() throws -> ReplayOutcome {
         (index, syscalls, overshot) = (0, 0, false)
+        signalPoints = []
         (endSignal, endExitCode, endRegisters, endFaultAddress) = (nil, nil, nil, nil)
         var builder = ReplayProcessBuilder(bundle: bundle)
         builder.lazyPages = options.pageSource != nil || bundle.manifest.verified
@@ -381,8 +385,10 @@ public final class Replayer {
         }
         try t.tracee.setRegisters(regs)
         t.pending = call
-        if !call.emulated && (number == SyscallNumber.exit || number == SyscallNumber.exit_group) {
-            if number == SyscallNumber.exit, t.realTid != pid, let joined = futureWait(on: t) {
+        // A thread's exit goes ahead now (or when a joiner waits); an exit_group ends every
+        // thread, which is the process end's to let happen (`finish`), whichever thread called it.
+        if !call.emulated && number == SyscallNumber.exit {
+            if t.realTid != pid, let joined = futureWait(on: t) {
                 exiting.append((t, joined))
             } else {
                 try let_exit(t)
@@ -634,6 +640,7 @@ public final class Replayer {
             try runToBreakpoint(t, registers: registers, point: point)
         }
         try t.tracee.setSiginfo(siginfo)
+        signalPoints.insert(registers.rip)
         t.lastSignalRegisters = try t.tracee.registers()
         t.lastSiginfo = siginfo
         t.signalToDeliver = signal

@@ -45,6 +45,21 @@ struct FilterStubTests {
         #expect(moved.last(where: { $0.flow != .stop })?.flow == .jump(target: 0x1007, conditional: false), "and returns to the point")
     }
 
+    @Test("places threads may come back to inside the covered bytes are handed out to be watched, up to a limit")
+    func resumesInside() throws {
+        // A signal interrupted a thread at 0x1003 (the cmp): a handler may `ret` there.
+        let watched = try PatchSite(pc: 0x1000, function: decoder.sweep(loop, at: 0x1000), resumes: [0x1003, 0x2000], guardable: 3)
+        #expect(watched.start == 0x1000 && watched.guarded == [0x1003])
+        #expect(throws: PatchRefusal.self, "nothing can watch it") {
+            try PatchSite(pc: 0x1000, function: decoder.sweep(loop, at: 0x1000), resumes: [0x1003], guardable: 0)
+        }
+        #expect(throws: PatchRefusal.self, "inside an instruction") {
+            try PatchSite(pc: 0x1000, function: decoder.sweep(loop, at: 0x1000), resumes: [0x1004], guardable: 3)
+        }
+        #expect(try PatchSite(pc: 0x1000, function: decoder.sweep(loop, at: 0x1000), resumes: [0x1000]).guarded.isEmpty,
+                "the point itself passes through the jump")
+    }
+
     @Test("covered bytes that a branch targets, or that call or trap, refuse the patch")
     func refusals() {
         var intoMiddle = loop
