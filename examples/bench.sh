@@ -15,6 +15,11 @@
 # process that is not recorded while a recording runs (ns per getppid), and redis-server under
 # redis-benchmark (server and recorder on CPU 0, client on CPU 1): requests per second, native,
 # on each path, and the share of native kept. (VPLAY_BENCH_NO_REDIS=1 skips redis.)
+# Then threads: examples/threaded_work.c (four threads hashing, a shared total under a mutex)
+# natively on two CPUs, natively on one (as recorded), and recorded on the bpf path; and replay:
+# examples/alarm_storm.c (60 SIGALRMs in a syscall-free loop) and examples/late_alarm.c (one
+# SIGALRM 400 ms into a tight loop) recorded once each, then replayed: the trial replay's and
+# the replay's time, and for late_alarm the cost per pass over the signal's pc of reaching it.
 # Then the partial checkpoint: examples/big_heap.c writes 512 MiB and 4 GiB of heap, works on
 # 8 KiB of it for 3 s and crashes; printed are the run times, the capture time (fatal signal
 # to bundle complete), the window-start snapshot time per GiB, and saved bytes vs resident.
@@ -35,6 +40,9 @@ work="$(mktemp -d /tmp/vplay-bench-XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 gcc -O2 -o "$work/getppid_loop" examples/getppid_loop.c
 gcc -O2 -o "$work/big_heap" examples/big_heap.c
+gcc -O2 -pthread -o "$work/threaded_work" examples/threaded_work.c
+gcc -O1 -o "$work/alarm_storm" examples/alarm_storm.c
+gcc -O2 -o "$work/late_alarm" examples/late_alarm.c
 
 # 30 MB of text: repeated vocabulary plus pseudo-random numbers (compresses ~3-5x).
 awk 'BEGIN {
@@ -132,6 +140,42 @@ startup_cost() {
         "$(median "${ptraces[@]}")" "-" "-" "-" "$(median "${bpfs[@]}")"
 }
 
+# A program whose threads want more than one CPU: natively on both CPUs, natively on one (as
+# recorded), and recorded on the bpf path (every preemption logged).
+threads_bench() {
+    rm -rf "$work/bundles"; mkdir -p "$work/bundles"
+    local two one bpf
+    "$work/threaded_work" > /dev/null
+    two=$(time_cmd "$work/native.log" "$work/threaded_work")
+    one=$(time_cmd "$work/native.log" taskset -c 0 "$work/threaded_work")
+    bpf=$(time_cmd "$work/record.log" "$vplay" record --path bpf --cpu 0 --output "$work/bundles" -- "$work/threaded_work")
+    printf '%-34s %10s %12s %8s %14s %8s %8s %8s\n' "threads: 4 hashing, 2 CPUs native" "$two" "-" "-" "-" "-" "$bpf" "$(ratio_of "$two" "$bpf")"
+    printf '%-34s %10s %12s %8s %14s %8s %8s %8s\n' "threads: the same on 1 CPU native" "$one" "-" "-" "-" "-" "$bpf" "$(ratio_of "$one" "$bpf")"
+}
+
+# replay_bench NAME: records the crashing example once on the bpf path and replays its bundle.
+replay_bench() {
+    local name="$1"
+    rm -rf "$work/bundles"; mkdir -p "$work/bundles"
+    local native t0 t1 replay bundle
+    native=$(time_crash taskset -c 0 "$work/$name")
+    "$vplay" record --path bpf --cpu 0 --output "$work/bundles" -- "$work/$name" > "$work/$name.out" 2>> "$work/record.log" || true
+    bundle=$(ls "$work"/bundles/*.vplay 2>/dev/null | head -1)
+    if [[ -z "$bundle" ]]; then printf '%-22s no bundle (see messages below)\n' "$name"; return; fi
+    t0=$(now)
+    "$vplay" replay "$bundle" > "$work/$name.replay" 2>> "$work/record.log" || true
+    t1=$(now)
+    replay=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+    "$vplay" inspect --json --syscalls 0 "$bundle" | python3 -c '
+import json, re, sys
+m = json.load(sys.stdin); name, native, replay, out, rep = sys.argv[1:6]
+passes = re.search(r"after ([0-9]+) passes", open(out).read())
+per = "%.1f ns" % ((float(replay) - float(native)) / int(passes.group(1)) * 1e9) if passes else "-"
+print("%-22s %8s %9.2f %9s %10s %13s %s" % (name, native, m["trial"]["seconds"] if m.get("trial") else -1, replay,
+      "verified" if m["verified"] else "UNVERIFIED", per, open(rep).read().strip().split(":")[0]))
+' "$name" "$native" "$replay" "$work/$name.out" "$work/$name.replay"
+}
+
 # redis_serve PORT [vplay record options...]: starts redis-server (pinned to CPU 0, or recorded
 # with its recorder on CPU 0), waits until it answers; prints the pid to wait for.
 redis_serve() {
@@ -213,6 +257,11 @@ if [[ -z "${VPLAY_BENCH_CHECKPOINT_ONLY:-}" ]]; then
     ten_bpf=$(time_cmd "$work/record.log" "$vplay" record --path bpf --cpu 0 --output "$work/bundles" -- "$work/getppid_loop" 10000000)
     printf '%-34s %10s %12s %8s %14s %8s %8s %8s\n' "getppid x 10,000,000 (bpf only)" "$ten_native" "-" "-" "-" "-" "$ten_bpf" "$(ratio_of "$ten_native" "$ten_bpf")"
     unrecorded_cost
+    threads_bench
+    echo
+    printf '%-22s %8s %9s %9s %10s %13s %s\n' "async-signal replay" "native s" "trial s" "replay s" "bundle" "per pass" "replay"
+    replay_bench alarm_storm
+    replay_bench late_alarm
     echo
     if [[ -z "${VPLAY_BENCH_NO_REDIS:-}" ]] && command -v redis-server > /dev/null && command -v redis-benchmark > /dev/null; then
         redis_bench
