@@ -307,6 +307,20 @@ static __always_inline __u32 copy_outs(struct scratch *s, const struct vp_rule *
 }
 
 // Sends the assembled event; a full ring is counted per CPU and announced by the next event.
+// The counters' account of one reservation.
+static __always_inline void count_reservation(struct vp_counters *c, bool reserved)
+{
+    if (!c)
+        return;
+    if (reserved) {
+        c->events++;
+        c->unreported = 0;
+    } else {
+        c->ring_drops++;
+        c->unreported++;
+    }
+}
+
 static __always_inline void emit(struct scratch *s, __u32 data_len, struct vp_counters *c)
 {
     struct vp_event *e = &s->event;
@@ -328,15 +342,7 @@ static __always_inline void emit(struct scratch *s, __u32 data_len, struct vp_co
     // stops, so only a filling ring wakes it.
     __u64 wake = BPF_RB_NO_WAKEUP;
     long err = bpf_ringbuf_output(&events, s, size, wake);
-    if (!c)
-        return;
-    if (err) {
-        c->ring_drops++;
-        c->unreported++;
-    } else {
-        c->events++;
-        c->unreported = 0;
-    }
+    count_reservation(c, err == 0);
 }
 
 static __always_inline bool rule_stops(const struct vp_rule *rule, const struct vp_event *e)
@@ -376,6 +382,26 @@ static __always_inline struct scratch *begin(__s64 nr)
     return s;
 }
 
+// Events that are not calls (a preemption, a stop marker) go straight into the ring: the exit
+// program may be using the per-CPU scratch space on this CPU when a switch happens.
+
+// The header of an event of `prev` that is not a call: number -1, its own counter value.
+static __always_inline void fill_switch_event(struct vp_event *e, struct task_struct *prev, __u32 flags,
+                                              struct vp_counters *c)
+{
+    __builtin_memset(e, 0, sizeof(struct vp_event));
+    e->seq = __sync_fetch_and_add(&sequence, 1);
+    e->entry_seq = e->seq;
+    e->tid = prev->pid;
+    e->tgid = prev->tgid;
+    e->nr = -1;
+    e->flags = flags;
+    if (c && c->unreported) {
+        e->flags |= VP_EV_DROPS_BEFORE;
+        e->lost_before = c->unreported;
+    }
+}
+
 // A recorded thread switched out in user mode: the ring gets its user registers, in the order
 // of all events, so that replay runs it exactly that far before the threads that ran next.
 struct preemption {
@@ -390,34 +416,19 @@ static __always_inline void log_preemption(struct task_struct *prev, struct pt_r
     struct vp_counters *c = bpf_map_lookup_elem(&counters, &zero);
     struct preemption *p = bpf_ringbuf_reserve(&events, sizeof(struct preemption), 0);
     if (!p) {
-        if (c) {
-            c->ring_drops++;
-            c->unreported++;
-        }
+        count_reservation(c, false);
         return;
     }
-    __builtin_memset(p, 0, sizeof(struct vp_event) + sizeof(struct vp_region));
-    p->event.seq = __sync_fetch_and_add(&sequence, 1);
-    p->event.entry_seq = p->event.seq;
-    p->event.tid = prev->pid;
-    p->event.tgid = prev->tgid;
-    p->event.nr = -1;
-    p->event.flags = VP_EV_PREEMPTED;
-    if (c && c->unreported) {
-        p->event.flags |= VP_EV_DROPS_BEFORE;
-        p->event.lost_before = c->unreported;
-    }
+    fill_switch_event(&p->event, prev, VP_EV_PREEMPTED, c);
     p->event.nregions = 1;
     p->event.data_len = VP_PT_REGS_SIZE;
+    __builtin_memset(&p->region, 0, sizeof(struct vp_region));
     p->region.len = VP_PT_REGS_SIZE;
     p->region.copied = VP_PT_REGS_SIZE;
     p->region.kind = VP_REGION_REGISTERS;
     p->region.err = bpf_probe_read_kernel(p->regs, VP_PT_REGS_SIZE, regs);
     bpf_ringbuf_submit(p, BPF_RB_NO_WAKEUP);
-    if (c) {
-        c->events++;
-        c->unreported = 0;
-    }
+    count_reservation(c, true);
 }
 
 // A recorded thread stopped for its tracer: the tracer may handle the stop only after other
@@ -428,28 +439,12 @@ static __always_inline void log_tracer_stop(struct task_struct *prev)
     struct vp_counters *c = bpf_map_lookup_elem(&counters, &zero);
     struct vp_event *e = bpf_ringbuf_reserve(&events, sizeof(struct vp_event), 0);
     if (!e) {
-        if (c) {
-            c->ring_drops++;
-            c->unreported++;
-        }
+        count_reservation(c, false);
         return;
     }
-    __builtin_memset(e, 0, sizeof(struct vp_event));
-    e->seq = __sync_fetch_and_add(&sequence, 1);
-    e->entry_seq = e->seq;
-    e->tid = prev->pid;
-    e->tgid = prev->tgid;
-    e->nr = -1;
-    e->flags = VP_EV_TRACER_STOP;
-    if (c && c->unreported) {
-        e->flags |= VP_EV_DROPS_BEFORE;
-        e->lost_before = c->unreported;
-    }
+    fill_switch_event(e, prev, VP_EV_TRACER_STOP, c);
     bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
-    if (c) {
-        c->events++;
-        c->unreported = 0;
-    }
+    count_reservation(c, true);
 }
 
 // prev_state bits of a task stopped for its tracer or by a stop signal: the tracer sees those
