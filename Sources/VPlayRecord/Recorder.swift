@@ -181,7 +181,7 @@ public final class Recorder {
             return
         }
         if thread.lifecycle != .awaitingFirstStop { thread.lifecycle = .stopped }
-        thread.stopSequence = nil
+        // The stop's marker may have come with another thread's stop: it stays until the resume.
         if !status.isTerminal, let process = processes[thread.pid] { absorbEvents(process) }
         currentStopSequence = thread.stopSequence
         logger.trace("stop of \(tid) (\(status)) at logger counter \(thread.stopSequence.map(String.init) ?? "unknown")")
@@ -215,6 +215,7 @@ public final class Recorder {
             } else if Recorder.groupStopSignals.contains(sig) {
                 // A group stop (SIGSTOP, SIGTSTP, ... to the process): the task must stay
                 // stopped until SIGCONT. PTRACE_LISTEN keeps it so, and reports the SIGCONT.
+                thread.stopSequence = nil
                 try tracee.listen()
                 thread.lifecycle = .groupStopped
             } else {
@@ -229,6 +230,7 @@ public final class Recorder {
     }
 
     func resume(_ thread: TracedThread, signal: Int32 = 0) throws {
+        thread.stopSequence = nil
         // On the BPF path only a call the tracer handles needs its syscall-exit stop.
         if processes[thread.pid]?.fastPath == true, thread.currentSyscall == nil {
             // The thread may make calls before its next stop: no CPU time to place a signal by.

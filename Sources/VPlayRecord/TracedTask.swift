@@ -25,8 +25,9 @@ final class TracedThread {
     /// BPF path: the last call of the thread interrupted with ERESTART_RESTARTBLOCK (number,
     /// arguments), whose writes a following restart_syscall makes.
     var restartBlock: (Int32, [UInt64])?
-    /// BPF path: the logger's counter when the thread last stopped for the tracer (its stop
-    /// marker, multi-threaded processes only), set when the stop's events are absorbed.
+    /// BPF path: the logger's counter when the thread stopped for the tracer (its stop marker,
+    /// multi-threaded processes only), from when the marker is absorbed (at any thread's stop)
+    /// until the thread is resumed.
     var stopSequence: UInt64?
 
     init(tid: Int32, pid: Int32, lifecycle: ThreadLifecycle) {

@@ -29,6 +29,7 @@ extension Replayer {
         try guardResumes(t, stub.site.guarded)
         defer { try? unguardResumes(t, stub.site.guarded) }
         var matches = 0
+        let loose = loosePoints.contains(index)
         do {
             while true {
                 let stop = try advance(t)
@@ -40,12 +41,13 @@ extension Replayer {
                     continue
                 }
                 guard case .signal(SIGTRAP, let trapped) = stop, trapped.rip == stub.trapReturn else {
+                    if matches > 0 { missedPoint = index }
                     throw Divergence("thread \(t.recordedTid) never reached pc 0x\(hex(registers.rip)) with the recorded registers, where an asynchronous signal arrived; instead it \(describe(stop))")
                 }
                 matches += 1
                 let here = stub.registersAtPoint(trapped: trapped, savedRSP: try memory.readU64(stub.savedRSPAddress),
                                                  savedFlags: try memory.readU64(stub.savedFlagsAddress))
-                if let point, memoryFingerprint(memory, ranges: point.ranges) != point.fingerprint {
+                if let point, !loose, memoryFingerprint(memory, ranges: point.ranges) != point.fingerprint {
                     logger.trace("filter stub: registers match \(matches), memory differs")
                     continue  // resumes after the trap: the stub goes on as on a miss
                 }

@@ -143,7 +143,8 @@ extension EndToEndTests {
         let addresses = try faultAddressesOfRuns("bpf_signals_blocked") { ws, run in
             let outcome = try bpfScenario("signals_blocked", in: ws, status: 128 + SIGSEGV, ending: .signal(SIGSEGV), nativeRun: run == 1)
             let m = try #require(outcome.manifests.first)
-            #expect((m["log.signals"]?.int ?? 0) >= 7, "six SIGCHLD, a SIGINT and the SIGSEGV: \(m.brief)")
+            // Six children's SIGCHLD may merge into fewer (one pending at a time), then the SIGINT and the SIGSEGV.
+            #expect((m["log.signals"]?.int ?? 0) >= 3, "SIGCHLD, SIGINT and the SIGSEGV: \(m.brief)")
             return outcome
         }
         #expect(!addresses.isEmpty)
@@ -151,13 +152,21 @@ extension EndToEndTests {
 
     @Test("bpf path: a program that moves itself off the recording CPU gets a bundle that says its schedule is not full")
     func bpfOwnAffinity() throws {
+        // Its threads may run side by side, so its bundle need not replay: only what it says is checked.
         let ws = try Workspace("bpf_own_affinity")
         defer { ws.remove() }
-        let outcome = try bpfScenario("own_affinity", in: ws, status: 128 + SIGSEGV, ending: .signal(SIGSEGV))
-        let m = try #require(outcome.manifests.first)
+        try Prerequisites.require()
+        let program = try ws.compile("own_affinity")
+        let rec = try VPlay.record([program], in: ws, options: ["--path", "bpf"])
+        #expect(rec.exitCode == 128 + SIGSEGV, "record must end as the program did:\n\(rec)")
+        let bundles = try ws.bundles()
+        try #require(bundles.count == 1, "\(rec)")
+        let m = try VPlay.inspect(bundles[0])
         #expect(m["recording.schedule"]?.string == "syscalls", "recording.schedule: \(m.brief)")
         let warnings = m["warnings"]?.array?.compactMap(\.string) ?? []
         #expect(warnings.contains { $0.contains("CPU affinity") }, "warnings: \(warnings)")
+        let text = try VPlay.run(["inspect", bundles[0]])
+        #expect(text.stdout.contains("thread switches between syscalls not logged"), "inspect must say so:\n\(text.stdout)")
     }
 
     @Test("bpf path: 60 SIGALRMs in a syscall-free loop are placed by registers and memory fingerprint; verified")
