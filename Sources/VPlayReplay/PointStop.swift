@@ -27,7 +27,13 @@ extension Replayer {
         try memory.write(stub.page, stub.bytes)
         try memory.write(stub.site.start, stub.patch)
         try guardResumes(t, stub.site.guarded)
-        defer { try? unguardResumes(t, stub.site.guarded) }
+        defer {
+            do {
+                try unguardResumes(t, stub.site.guarded)
+            } catch {
+                logger.warning("could not clear the breakpoints watching resume places of thread \(t.recordedTid): \(error)")
+            }
+        }
         var matches = 0
         let loose = loosePoints.contains(index)
         do {
