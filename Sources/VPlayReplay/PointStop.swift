@@ -118,11 +118,7 @@ extension Replayer {
 
     /// Runs `t` to its next arrival at `address` (a hardware breakpoint, DR0).
     func runToAddress(_ t: ReplayThread, _ address: UInt64) throws {
-        let control = try t.tracee.debugRegister(7)
-        try t.tracee.setDebugRegister(0, address)
-        try t.tracee.setDebugRegister(7, control | 1)
-        let stop = try advance(t)
-        try t.tracee.setDebugRegister(7, try t.tracee.debugRegister(7) & ~1)
+        let stop = try withReplayBreakpoint(t, at: address) { try advance(t) }
         guard case .signal(SIGTRAP, let regs) = stop, regs.rip == address else {
             throw Divergence("thread \(t.recordedTid) did not come back to 0x\(hex(address)) from its signal handler; instead it \(describe(stop))")
         }

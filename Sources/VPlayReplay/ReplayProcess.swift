@@ -12,11 +12,11 @@ public struct MemoryReaderAdapter: TraceeMemoryReader {
     public func read(address: UInt64, count: Int) throws -> [UInt8] { try memory.read(address, count: count) }
 }
 
-/// A replay thread: the recorded tid it plays and the real task that plays it.
 /// Where an asynchronous signal arrived beyond its registers: the CPU time the thread used
 /// since it last left the kernel (0: unknown) and a fingerprint of memory (`memoryFingerprint`).
 typealias AsyncPoint = (cpuNanos: UInt64, ranges: [UInt64], fingerprint: UInt64)
 
+/// A replay thread: the recorded tid it plays and the real task that plays it.
 public final class ReplayThread {
     public let recordedTid: Int32
     public let realTid: Int32

@@ -67,7 +67,8 @@ public final class Replayer {
     /// The program's code as the bundle's objects hold it, for placing filter stubs.
     lazy var programCode = ProgramCode(bundle: bundle)
     /// Where asynchronous signals interrupted threads so far: a handler may come back there
-    /// by any way (sigreturn, or a `ret` into a context it rewrote), so no patch covers them.
+    /// by any way (sigreturn, or a `ret` into a context it rewrote), so a patch covering one
+    /// watches it (`PatchSite.guarded`).
     var signalPoints: Set<UInt64> = []
     /// Replay threads by recorded tid.
     public private(set) var threads: [Int32: ReplayThread] = [:]
@@ -704,11 +705,23 @@ public final class Replayer {
         // time is plenty; past that it overshot, and the walk from the start begins sooner.
         let attempt = point.map { 2 + 4 * Double($0.cpuNanos) / 1e9 } ?? .infinity
         let deadline = min(self.deadline, monotonicSeconds() + (fastForwardMargin < 1 && point != nil ? min(60, attempt) : .infinity))
-        // DR0 is the replay's; DR1-DR3 may hold a debugger's watchpoints: keep their bits.
+        try withReplayBreakpoint(t, at: registers.rip) {
+            try walkBreakpointHits(t, registers: registers, point: point, deadline: deadline)
+        }
+    }
+
+    /// Sets the replay's execute breakpoint (DR0) on `address` for `t` while `body` runs. DR1-DR3
+    /// (a debugger's watchpoints, or a patch's watched resume places) keep their bits.
+    func withReplayBreakpoint<T>(_ t: ReplayThread, at address: UInt64, _ body: () throws -> T) throws -> T {
         let control = (try? t.tracee.debugRegister(7)) ?? 0
-        try t.tracee.setDebugRegister(0, registers.rip)
+        try t.tracee.setDebugRegister(0, address)
         try t.tracee.setDebugRegister(7, control | 1)
         defer { try? t.tracee.setDebugRegister(7, ((try? t.tracee.debugRegister(7)) ?? control) & ~1) }
+        return try body()
+    }
+
+    /// Resumes `t` from one DR0 hit to the next until the registers (and the point's fingerprint) match.
+    private func walkBreakpointHits(_ t: ReplayThread, registers: Registers, point: AsyncPoint?, deadline: Double) throws {
         var hits = 0
         while true {
             let stop = try advance(t)
