@@ -75,7 +75,10 @@ final class DebugSession: ReplayObserver {
 
     func willResume(_ replayer: Replayer, thread t: ReplayThread) throws -> ReplayResume {
         let tid = t.recordedTid
-        let natural = afterClaim.remove(tid) == nil
+        // On its way to a point in user mode, only the resume that set off is the log's: the
+        // ones after it belong to the mechanism (a stub or a breakpoint walk), which may differ
+        // between re-runs as breakpoints come and go.
+        let natural = afterClaim.remove(tid) == nil && !t.isReachingPoint
         if natural {
             naturalCount[tid, default: 0] += 1
             stepsSinceNatural[tid] = 0
@@ -125,6 +128,11 @@ final class DebugSession: ReplayObserver {
         }
         pendingStop[tid] = reason
         return true
+    }
+
+    func permitsFilterStub(_ replayer: Replayer, thread: ReplayThread, covering: Range<UInt64>) -> Bool {
+        let breakpoints = softwareBreakpoints.union(planted.keys).union(internalBreakpoint.map { [$0] } ?? [])
+        return slots.allSatisfy { $0 == nil } && !breakpoints.contains(where: covering.contains)
     }
 
     func ended(_ replayer: Replayer, status: WaitStatus) throws {
@@ -298,7 +306,9 @@ final class DebugSession: ReplayObserver {
             if atResume(thread, ordinal) { counting = (tid, 0) }
             if counting?.thread == tid { return try mode(t, at: here.pc, step: true) }
         }
-        return .run
+        // Another thread, or an earlier pass of this one, may stand on the internal int3: it
+        // steps over it like over any planted breakpoint.
+        return try mode(t, at: here.pc, step: false)
     }
 
     /// A trap of ours during a re-run.

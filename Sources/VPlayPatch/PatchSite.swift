@@ -43,6 +43,9 @@ public struct PatchSite: Equatable, Sendable {
     /// Addresses a thread must not resume at while the patch is in: past `start`, before the
     /// compare's end of the stretch.
     public var interior: Range<UInt64> { (start + 1)..<(after.isEmpty ? pc : resume) }
+    /// The program's bytes that do not run in place while the patch is in (the jump's, and the
+    /// instructions the stub runs relocated): a breakpoint there would never be hit.
+    public var covered: Range<UInt64> { start..<max(resume, start + UInt64(patchLength)) }
 
     /// Picks a site in `function`, a linear decoding of the whole function that holds `pc`.
     public init(pc: UInt64, function: [Instruction], resumes: Set<UInt64> = [], guardable: Int = 0) throws(PatchRefusal) {

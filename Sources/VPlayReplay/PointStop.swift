@@ -4,13 +4,18 @@ import VPlayPatch
 
 extension Replayer {
     /// A filter stub for stopping `t` at `registers`, or nil (and why, in the debug log) where
-    /// none can be placed: a debugger takes part, no stub page is near, or the code there is unsafe
-    /// to cover with a jump. Only `t` runs while the patch is in, so only `t` can meet it.
+    /// none can be placed: no stub page is near, the code there is unsafe to cover with a jump, or
+    /// a debugger's breakpoints or debug registers are in the way. Only `t` runs while the patch
+    /// is in, so only `t` can meet it.
     func filterStub(for t: ReplayThread, at registers: Registers) throws -> FilterStub? {
-        guard observer == nil, let page = filterPages.first(where: { FilterStub.reaches($0, registers.rip) }) else { return nil }
+        guard let page = filterPages.first(where: { FilterStub.reaches($0, registers.rip) }) else { return nil }
         do {
             let site = try PatchSite(pc: registers.rip, function: try programCode.function(around: registers.rip),
                                      resumes: signalPoints, guardable: Self.guardRegisters.count)
+            guard debuggerPermits(t, site, how: decidedResume(t)) else {
+                logger.debug("no filter stub at 0x\(hex(registers.rip)): the debugger's breakpoints are in the way")
+                return nil
+            }
             return try FilterStub(page: page, site: site, registers: registers)
         } catch {
             logger.debug("no filter stub at 0x\(hex(registers.rip)): \(error)")
@@ -18,54 +23,120 @@ extension Replayer {
         }
     }
 
+    /// With a debugger taking part: the thread is to run, not step (`how`), none of the
+    /// debugger's breakpoints lie in the covered bytes, and it uses no debug register (a
+    /// watchpoint could trigger in the stub's relocated copy).
+    func debuggerPermits(_ t: ReplayThread, _ site: PatchSite, how: ReplayResume) -> Bool {
+        guard let observer else { return true }
+        return how == .run && observer.permitsFilterStub(self, thread: t, covering: site.covered)
+    }
+
+    /// How a debugger said the thread resumes next, on its way to a point.
+    func decidedResume(_ t: ReplayThread) -> ReplayResume {
+        if case .decided(let how) = t.pointReach { return how }
+        return t.lastResume
+    }
+
     /// Runs `t` at native speed to the pass where its registers are the recorded ones (and, with
     /// a point, the memory fingerprint too), through `stub`; the patch is gone when it returns.
+    /// Where a debugger stops the thread on the way, the patch comes out while it looks, DR0
+    /// watches the point meanwhile, and the patch goes back in when the thread runs on.
+    /// Returns false when the breakpoint walk must do it instead: after handing the thread its
+    /// signal handler, the debugger no longer permits the patch.
     func runThroughStub(_ t: ReplayThread, _ stub: FilterStub, registers: Registers,
-                        point: AsyncPoint?) throws {
-        guard let memory else { return }
-        if try moveOutOfSite(t, stub.site, registers: registers) { return }
+                        point: AsyncPoint?) throws -> Bool {
+        guard let memory else { return false }
+        if try moveOutOfSite(t, stub.site, registers: registers) { return true }
+        guard debuggerPermits(t, stub.site, how: decidedResume(t)) else { return false }
+        let before = t.pointReach
         try memory.write(stub.page, stub.bytes)
-        try memory.write(stub.site.start, stub.patch)
-        try guardResumes(t, stub.site.guarded)
+        try patch(t, stub)
         defer {
             do {
-                try unguardResumes(t, stub.site.guarded)
+                try unpatch(t)
             } catch {
-                logger.warning("could not clear the breakpoints watching resume places of thread \(t.recordedTid): \(error)")
+                logger.warning("could not take the filter stub's patch out of thread \(t.recordedTid): \(error)")
             }
+            t.pointReach = before
         }
         var matches = 0
         let loose = loosePoints.contains(index)
-        do {
-            while true {
-                let stop = try advance(t)
-                if case .signal(SIGTRAP, let trapped) = stop, stub.site.guarded.contains(trapped.rip) {
-                    // Come back into the covered bytes (a handler's `ret`): out, unpatched, by steps.
-                    try memory.write(stub.site.start, stub.site.originalBytes)
-                    if try moveOutOfSite(t, stub.site, registers: registers) { return }
-                    try memory.write(stub.site.start, stub.patch)
-                    continue
-                }
-                guard case .signal(SIGTRAP, let trapped) = stop, trapped.rip == stub.trapReturn else {
-                    if matches > 0 { missedPoint = index }
-                    throw Divergence("thread \(t.recordedTid) never reached pc 0x\(hex(registers.rip)) with the recorded registers, where an asynchronous signal arrived; instead it \(describe(stop))")
-                }
-                matches += 1
-                let here = stub.registersAtPoint(trapped: trapped, savedRSP: try memory.readU64(stub.savedRSPAddress),
-                                                 savedFlags: try memory.readU64(stub.savedFlagsAddress))
-                if let point, !loose, memoryFingerprint(memory, ranges: point.ranges) != point.fingerprint {
-                    logger.trace("filter stub: registers match \(matches), memory differs")
-                    continue  // resumes after the trap: the stub goes on as on a miss
-                }
-                try memory.write(stub.site.start, stub.site.originalBytes)
-                try t.tracee.setRegisters(here)
-                logger.debug("async point reached through a filter stub at 0x\(hex(registers.rip)) after \(matches) register matches")
-                return
+        while true {
+            let stop = try advance(t)
+            guard case .signal(SIGTRAP, let trapped) = stop else {
+                if matches > 0 { missedPoint = index }
+                throw Divergence("thread \(t.recordedTid) never reached pc 0x\(hex(registers.rip)) with the recorded registers, where an asynchronous signal arrived; instead it \(describe(stop))")
             }
-        } catch {
-            try memory.write(stub.site.start, stub.site.originalBytes)
-            throw error
+            if case .unpatched = t.pointReach {
+                // DR0 on the point while a debugger's stop keeps the patch out.
+                guard trapped.rip == registers.rip else { throw Divergence("thread \(t.recordedTid) stopped at 0x\(hex(trapped.rip)) on its way to an asynchronous point") }
+                if try sameState(trapped, registers), point.map({ loose || memoryFingerprint(memory, ranges: $0.ranges) == $0.fingerprint }) ?? true {
+                    return true
+                }
+                continue
+            }
+            if stub.site.guarded.contains(trapped.rip) {
+                // Come back into the covered bytes (a handler's `ret`): out, unpatched, by steps.
+                try memory.write(stub.site.start, stub.site.originalBytes)
+                if try moveOutOfSite(t, stub.site, registers: registers) { return true }
+                try memory.write(stub.site.start, stub.patch)
+                continue
+            }
+            guard trapped.rip == stub.trapReturn else {
+                if matches > 0 { missedPoint = index }
+                throw Divergence("thread \(t.recordedTid) never reached pc 0x\(hex(registers.rip)) with the recorded registers, where an asynchronous signal arrived; instead it \(describe(stop))")
+            }
+            matches += 1
+            let here = stub.registersAtPoint(trapped: trapped, savedRSP: try memory.readU64(stub.savedRSPAddress),
+                                             savedFlags: try memory.readU64(stub.savedFlagsAddress))
+            if let point, !loose, memoryFingerprint(memory, ranges: point.ranges) != point.fingerprint {
+                logger.trace("filter stub: registers match \(matches), memory differs")
+                continue  // resumes after the trap: the stub goes on as on a miss
+            }
+            try unpatch(t)
+            try t.tracee.setRegisters(here)
+            logger.debug("async point reached through a filter stub at 0x\(hex(registers.rip)) after \(matches) register matches")
+            return true
         }
+    }
+
+    /// Puts the jump in (and the watches on resume places inside the site); `t` then resumes silently.
+    func patch(_ t: ReplayThread, _ stub: FilterStub) throws {
+        guard let memory else { return }
+        try memory.write(stub.site.start, stub.patch)
+        try guardResumes(t, stub.site.guarded)
+        t.pointReach = .patched(stub)
+    }
+
+    /// Takes whatever is in for the point out again: the jump and its watches, or DR0.
+    func unpatch(_ t: ReplayThread) throws {
+        switch t.pointReach {
+        case .patched(let stub):
+            try memory?.write(stub.site.start, stub.site.originalBytes)
+            try unguardResumes(t, stub.site.guarded)
+            t.pointReach = .walking
+        case .unpatched:
+            try disarmReplayBreakpoint(t)
+            t.pointReach = .walking
+        case .none, .decided, .walking:
+            break
+        }
+    }
+
+    /// A debugger claimed a trap of `t` while the patch was in: the patch comes out before the
+    /// debugger looks at memory, and DR0 watches the point's pc until it goes back in.
+    func suspendPatch(_ t: ReplayThread, _ stub: FilterStub) throws {
+        try unpatch(t)
+        try armReplayBreakpoint(t, at: stub.site.pc)
+        t.pointReach = .unpatched(stub)
+    }
+
+    /// After the debugger's say on a thread whose patch is out: back in, when the thread runs on
+    /// (not steps), outside the site's interior, and the debugger's breakpoints permit it.
+    func resumePatch(_ t: ReplayThread, _ stub: FilterStub, how: ReplayResume) throws {
+        guard debuggerPermits(t, stub.site, how: how), !stub.site.interior.contains(try t.tracee.registers().rip) else { return }
+        try disarmReplayBreakpoint(t)
+        try patch(t, stub)
     }
 
     /// Brings `t` to a place outside the site's interior before the patch goes in: a thread

@@ -40,6 +40,17 @@ public final class ReplayThread {
     var frameMask: UInt64?
     /// Inside a syscall (entered, not yet returned): it cannot be single-stepped.
     public var inSyscall: Bool { pending != nil }
+    /// Where it stands on its way to a point in user mode (a preemption, an asynchronous signal).
+    var pointReach: PointReach = .none
+    /// How it was last resumed.
+    var lastResume: ReplayResume = .run
+    /// On its way to a point, past the resume that set off: resumes now are not the log's.
+    public var isReachingPoint: Bool {
+        switch pointReach {
+        case .none, .decided: return false
+        case .patched, .unpatched, .walking: return true
+        }
+    }
 
     init(recordedTid: Int32, realTid: Int32) {
         self.recordedTid = recordedTid
@@ -47,6 +58,22 @@ public final class ReplayThread {
     }
 
     public var tracee: Tracee { Tracee(realTid) }
+}
+
+/// A thread on its way to a point in user mode. The resume that sets off is the log's (a
+/// debugger is asked how it goes, before anything is patched); the ones after it are the
+/// mechanism's, and differ between a stub and a breakpoint walk.
+enum PointReach {
+    case none
+    /// The debugger decided how the setting-off resume goes; it is not asked again for it.
+    case decided(ReplayResume)
+    /// Running through a filter stub: resumed silently.
+    case patched(FilterStub)
+    /// A debugger stopped it on the way: the patch is out while the debugger looks, DR0 is on
+    /// the point's pc, and the debugger is asked at each resume.
+    case unpatched(FilterStub)
+    /// Walking breakpoint hits: a debugger is asked at each resume.
+    case walking
 }
 
 /// How replay treats a syscall the thread entered.

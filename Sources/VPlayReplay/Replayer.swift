@@ -3,6 +3,7 @@ import Glibc
 import Logging
 import VPlayBundle
 import VPlayKernel
+import VPlayPatch
 import VPlaySyscalls
 
 /// The result of a replay.
@@ -205,6 +206,9 @@ public final class Replayer {
     /// The longest readable prefix of [address, address+count) for a debugger (empty: none).
     public func readForDebugger(_ address: UInt64, count: Int) -> [UInt8] {
         guard let debugMemory, count > 0 else { return [] }
+        // vplay's stub pages are not the program's.
+        let end = address &+ UInt64(count)
+        if filterPages.contains(where: { $0 < end && address < $0 + UInt64(FilterStub.pageSize) }) { return [] }
         if let all = try? debugMemory.read(address, count: count) { return all }
         var out: [UInt8] = []
         var at = address
@@ -291,6 +295,7 @@ public final class Replayer {
                 guard let observer, try observer.trapped(self, thread: t, registers: regs, debugStatus: status) else {
                     return .signal(SIGTRAP, regs)
                 }
+                if case .patched(let stub) = t.pointReach { try suspendPatch(t, stub) }
                 try resume(t)
             case .signalStop(let s):
                 return .signal(s, try t.tracee.registers())
@@ -331,7 +336,18 @@ public final class Replayer {
     /// signal it is due. A single step over a `syscall` instruction runs to the syscall stop
     /// instead: the call must go through the log.
     func resume(_ t: ReplayThread) throws {
-        let how = try observer?.willResume(self, thread: t) ?? .run
+        let how: ReplayResume
+        switch t.pointReach {
+        case .none, .walking: how = try observer?.willResume(self, thread: t) ?? .run
+        case .decided(let decided):
+            how = decided
+            t.pointReach = .walking
+        case .patched: how = .run
+        case .unpatched(let stub):
+            how = try observer?.willResume(self, thread: t) ?? .run
+            try resumePatch(t, stub, how: how)
+        }
+        t.lastResume = how
         let sig = t.signalToDeliver
         t.signalToDeliver = 0
         t.atExitStop = false
@@ -693,8 +709,13 @@ public final class Replayer {
     /// memory fingerprint) are the recorded ones.
     func runToBreakpoint(_ t: ReplayThread, registers: Registers,
                          point: AsyncPoint?) throws {
-        if let stub = try filterStub(for: t, at: registers) {
-            return try runThroughStub(t, stub, registers: registers, point: point)
+        // This resume is the log's: a debugger says how it goes before anything is patched.
+        let how = try observer?.willResume(self, thread: t) ?? .run
+        t.pointReach = .decided(how)
+        defer { t.pointReach = .none }
+        if how == .run, let stub = try filterStub(for: t, at: registers),
+           try runThroughStub(t, stub, registers: registers, point: point) {
+            return
         }
         let clock = ThreadCPUClock(tid: t.realTid)
         let start = clock?.nanos() ?? 0
@@ -713,11 +734,24 @@ public final class Replayer {
     /// Sets the replay's execute breakpoint (DR0) on `address` for `t` while `body` runs. DR1-DR3
     /// (a debugger's watchpoints, or a patch's watched resume places) keep their bits.
     func withReplayBreakpoint<T>(_ t: ReplayThread, at address: UInt64, _ body: () throws -> T) throws -> T {
-        let control = (try? t.tracee.debugRegister(7)) ?? 0
-        try t.tracee.setDebugRegister(0, address)
-        try t.tracee.setDebugRegister(7, control | 1)
-        defer { try? t.tracee.setDebugRegister(7, ((try? t.tracee.debugRegister(7)) ?? control) & ~1) }
+        try armReplayBreakpoint(t, at: address)
+        defer {
+            do {
+                try disarmReplayBreakpoint(t)
+            } catch {
+                logger.warning("could not clear the replay's breakpoint in thread \(t.recordedTid): \(error)")
+            }
+        }
         return try body()
+    }
+
+    func armReplayBreakpoint(_ t: ReplayThread, at address: UInt64) throws {
+        try t.tracee.setDebugRegister(0, address)
+        try t.tracee.setDebugRegister(7, try t.tracee.debugRegister(7) | 1)
+    }
+
+    func disarmReplayBreakpoint(_ t: ReplayThread) throws {
+        try t.tracee.setDebugRegister(7, try t.tracee.debugRegister(7) & ~1)
     }
 
     /// Resumes `t` from one DR0 hit to the next until the registers (and the point's fingerprint) match.

@@ -1,6 +1,6 @@
 // `vplay-bundle debug`: the real gdb, in batch mode, against the replay of a recorded crash of
-// examples/bad_pointer.c (built with -g -O0); the program is deleted before gdb starts, so
-// everything gdb knows comes from the bundle.
+// examples/bad_pointer.c and, for threads, examples/thread_switches.c (built with -g -O0); the
+// program is deleted before gdb starts, so everything gdb knows comes from the bundle.
 
 import Foundation
 import Testing
@@ -16,14 +16,18 @@ struct DebugFixture {
     let bundle: String
     let crashPC: UInt64
 
-    init(_ name: String) throws {
+    /// What `record` printed.
+    let recordOutput: String
+
+    init(_ name: String, example: String = "bad_pointer", options: [String] = []) throws {
         try Prerequisites.require()
         let gdb = try runProcess("gdb", ["--version"], timeout: 30)
         try #require(gdb.exitCode == 0, "gdb is not installed (apt-get install -y gdb)")
         ws = try Workspace(name)
-        let program = try ws.compile("bad_pointer", extraFlags: ["-O0"])
-        let rec = try VPlay.record([program], in: ws)
+        let program = try ws.compile(example, extraFlags: ["-O0"])
+        let rec = try VPlay.record([program], in: ws, options: options)
         try #require(rec.exitCode == 128 + SIGSEGV, "\(rec)")
+        recordOutput = rec.stdout
         let bundles = try ws.bundles()
         try #require(bundles.count == 1, "\(rec)")
         bundle = bundles[0]
@@ -61,6 +65,34 @@ extension EndToEndTests {
         #expect(out.contains("Program received signal SIGSEGV"), "continue to the end:\n\(out)")
         #expect(out.contains("0x" + String(f.crashPC, radix: 16)), "the end is at the recorded pc 0x\(String(f.crashPC, radix: 16)):\n\(out)")
         #expect(out.range(of: #"main \(\) at .*bad_pointer\.c:37"#, options: .regularExpression) != nil, "bt at the crash:\n\(out)")
+    }
+
+    @Test("gdb on a multi-threaded bundle: info threads, thread N, a breakpoint the threads hit, continue to the crash, reverse-continue across thread switches")
+    func gdbAcrossThreadSwitches() throws {
+        // The bpf path records the schedule: where the kernel preempted the spinning threads.
+        let f = try DebugFixture("gdb_threads", example: "thread_switches", options: ["--path", "bpf"])
+        defer { f.ws.remove() }
+        let manifest = try VPlay.inspect(f.bundle)
+        #expect((manifest["log.preemptions"]?.int ?? 0) > 0, "the threads must have been preempted in their loops: \(manifest.brief)")
+        let last = try #require(f.recordOutput.firstMatch(of: /last note (\d+)/).flatMap { Int($0.1) }, "\(f.recordOutput)")
+        let out = try f.gdb(["break note", "continue", "info threads", "thread 1", "bt 1", "delete", "continue",
+                             "print last_note", "break note", "reverse-continue", "print id*100+round",
+                             "reverse-continue", "print id*100+round", "continue", "print id*100+round", "delete", "continue"])
+        let hits = out.matches(of: /Thread (\d+) hit Breakpoint \d+, note \(id=(\d+), round=(\d+)\)/)
+            .map { (thread: Int($0.1) ?? 0, note: (Int($0.2) ?? 0) * 100 + (Int($0.3) ?? 0)) }
+        let printed = out.matches(of: /\$\d+ = (\d+)/).compactMap { Int($0.1) }
+        try #require(hits.count == 4 && printed.count == 4, "four breakpoint stops and four values:\n\(out)")
+        #expect(hits[0].thread != 1, "the first note() is a worker's:\n\(out)")
+        #expect(out.range(of: #"\n\s+1\s+Thread \d+ .*\n\* \d+\s+Thread \d+ .*note \(id="#, options: .regularExpression) != nil,
+                "info threads lists main and the worker at its breakpoint:\n\(out)")
+        #expect(out.contains("[Switching to thread 1 (Thread"), "thread 1:\n\(out)")
+        #expect(out.contains("Thread 1 received signal SIGSEGV") || out.contains("Program received signal SIGSEGV"), "continue to the crash:\n\(out)")
+        #expect(out.range(of: "0x0*" + String(f.crashPC, radix: 16) + " in main", options: .regularExpression) != nil, "the crash at the recorded pc:\n\(out)")
+        #expect(printed[0] == last, "last_note at the crash is what the recorded program printed (\(last)):\n\(out)")
+        #expect(hits[1].note == last && printed[1] == last, "reverse-continue from the crash in main stops at the last note(), a worker's:\n\(out)")
+        #expect(hits[2].note != last && printed[2] == hits[2].note, "reverse-continue again: the note() before it:\n\(out)")
+        #expect(hits[3].note == last && printed[3] == last, "continue forward from there reaches the last note() again:\n\(out)")
+        #expect(out.components(separatedBy: "received signal SIGSEGV").count == 3, "and the crash again:\n\(out)")
     }
 
     @Test("gdb: a hardware watchpoint stops where the variable changed")
