@@ -45,7 +45,7 @@ public struct SyscallEvent: Sendable, Equatable {
     /// or a string the call read, for the report, cut at VP_STRING_CAP; or a preempted thread's
     /// registers (struct pt_regs).
     public struct Region: Sendable, Equatable {
-        public enum Kind: Sendable, Equatable { case written, inputString, registers }
+        public enum Kind: Sendable, Equatable { case written, inputString, registers, stack }
         public let address: UInt64
         public let length: Int
         public let bytes: [UInt8]
@@ -136,6 +136,14 @@ public struct SyscallEvent: Sendable, Equatable {
         return Registers(words: words + [UInt64](repeating: 0, count: 27 - words.count))
     }
 
+    /// A preempted thread's stack near sp as it was at the switch (start address, bytes), or nil
+    /// where the copy faulted.
+    public var preemptedStack: (address: UInt64, bytes: [UInt8])? {
+        guard flags.contains(.preempted), let r = regions.first(where: { $0.kind == .stack }),
+              r.copyError == 0, r.bytes.count == r.length, !r.bytes.isEmpty else { return nil }
+        return (r.address, r.bytes)
+    }
+
     /// The input string at args[index] as the call read it ("" for a null pointer or a failed copy).
     public func inputString(arg index: Int) -> String {
         let args = self.args
@@ -165,6 +173,7 @@ enum RegionPacking {
             case .written: d.kind = UInt16(VP_REGION_WRITTEN)
             case .inputString: d.kind = UInt16(VP_REGION_STRING)
             case .registers: d.kind = UInt16(VP_REGION_REGISTERS)
+            case .stack: d.kind = UInt16(VP_REGION_STACK)
             }
             d.data_offset = UInt32(data.count)
             descriptors.append(d)
@@ -201,8 +210,13 @@ enum RegionPacking {
             (0 ..< n).map { index in
                 let d = raw.loadUnaligned(fromByteOffset: countSize + index * regionSize, as: vp_region.self)
                 let from = dataStart + Int(d.data_offset)
-                let kind: SyscallEvent.Region.Kind = d.kind == VP_REGION_STRING ? .inputString
-                    : d.kind == VP_REGION_REGISTERS ? .registers : .written
+                let kind: SyscallEvent.Region.Kind
+                switch Int32(d.kind) {
+                case VP_REGION_STRING: kind = .inputString
+                case VP_REGION_REGISTERS: kind = .registers
+                case VP_REGION_STACK: kind = .stack
+                default: kind = .written
+                }
                 return SyscallEvent.Region(address: d.addr, length: Int(d.len), bytes: Array(raw[from ..< from + Int(d.copied)]),
                                            copyError: Int32(d.err), kind: kind)
             }

@@ -9,16 +9,27 @@ import VPlaySyscalls
 public let vplayVersion = "0.1.0"
 
 extension Recorder {
-    /// BPF path: the entries of calls the other threads were inside at the end (the logger logs
-    /// a call at its exit; the interrupt that stopped them made it return to be restarted). The
-    /// ptrace path has these entries from the entry stops.
-    func callsInProgress(_ stopped: [(Int32, WaitStatus)], time: UInt64) -> [LogEvent] {
+    /// BPF path: the entries of calls the other threads were inside at the end that `log` lacks
+    /// (the logger logs a call at its exit; the interrupt that stopped them made it return to be
+    /// restarted, and that exit, taken out again, usually left the entry in place). The ptrace
+    /// path has these entries from the entry stops.
+    func callsInProgress(_ stopped: [(Int32, WaitStatus)], log: [LogEvent], time: UInt64) -> [LogEvent] {
+        let inCall = Recorder.threadsEndingInCalls(log)
         return stopped.compactMap { tid, status in
-            guard case .event(.stop, _) = status, let regs = try? Tracee(tid).registers() else { return nil }
+            guard case .event(.stop, _) = status, !inCall.contains(tid), let regs = try? Tracee(tid).registers() else { return nil }
             let number = Int64(bitPattern: regs.origRax)
             guard number >= 0, Recorder.returnsToBeRestarted(regs.result) else { return nil }
             return .syscallEntry(tid: tid, time: time, number: Int32(truncatingIfNeeded: number), args: regs.syscallArgs, strings: [])
         }
+    }
+
+    /// Threads whose last event in `log` is a call's entry.
+    static func threadsEndingInCalls(_ log: [LogEvent]) -> Set<Int32> {
+        var seen: Set<Int32> = [], inCall: Set<Int32> = []
+        for event in log.reversed() where seen.insert(event.tid).inserted {
+            if case .syscallEntry = event { inCall.insert(event.tid) }
+        }
+        return inCall
     }
 
     /// A result an interrupt gives a call it takes a thread out of: a restart code, or EINTR.
@@ -50,6 +61,13 @@ extension Recorder {
         let signal = status & 0x7f
         let crashTid = crashingThread(process, signal: signal) ?? endingThread.tid
         let captureStart = signal != 0 ? (threads[crashTid]?.lastSignalNanos ?? monotonicNanos()) : monotonicNanos()
+        // Every thread must be stopped for its registers (and stack) to be read: the others may
+        // still be running, or on their way to their exit stops. Their stops are handled later.
+        // On the bpf path, what the logger saw of them on the way comes in first: a thread taken
+        // out of a call logs its exit, and with it the call's entry where the thread switched out
+        // inside it, so that its user code before the call replays before what others did then.
+        let others = (try? stopOtherThreads(process, except: endingThread.tid)) ?? []
+        if process.fastPath { absorbEvents(process) }
         var log = base.fullLog()
         if base !== current {
             // The current window times its events from its own start: put them on the base's clock.
@@ -58,12 +76,9 @@ extension Recorder {
         }
         let endTime = monotonicNanos() &- base.startNanos
 
-        // Every thread must be stopped for its registers (and stack) to be read: the others may
-        // still be running, or on their way to their exit stops. Their stops are handled later.
-        let others = (try? stopOtherThreads(process, except: endingThread.tid)) ?? []
         if process.fastPath {
             log = Recorder.endingInsideCalls(log, except: crashTid)
-            log += callsInProgress(others, time: endTime)
+            log += callsInProgress(others, log: log, time: endTime)
         }
         log.append(.processEnd(tid: crashTid, time: endTime, status: status))
         let crashThreads = crashSnapshots(process, first: crashTid)

@@ -405,6 +405,14 @@ struct KernelBatch {
         for e in chunks.lazy.flatMap(\.events) {
             if e.flags.contains(.preempted) {
                 if let registers = e.preemptedRegisters {
+                    if let stack = e.preemptedStack {
+                        // The stack near sp tells this pass from others at the same registers
+                        // (a loop whose counter lives in memory); CPU time 0: not measured.
+                        keyed.append(KeyedEvent(key: 2 * e.sequence, order: keyed.count,
+                                                event: .asyncPoint(tid: e.tid, time: time, cpuNanos: 0,
+                                                                   ranges: [stack.address, UInt64(stack.bytes.count)],
+                                                                   fingerprint: memoryFingerprint(of: stack.bytes))))
+                    }
                     keyed.append(KeyedEvent(key: 2 * e.sequence, order: keyed.count,
                                             event: .preemption(tid: e.tid, time: time, registers: registers)))
                 }

@@ -265,7 +265,10 @@ public final class Replayer {
         case .asyncPoint(let tid, _, let cpuNanos, let ranges, let fingerprint):
             try thread(tid).asyncPoint = (cpuNanos, ranges, fingerprint)
         case .preemption(let tid, _, let registers):
-            try runToPreemption(try thread(tid), registers: registers)
+            let t = try thread(tid)
+            let point = t.asyncPoint
+            t.asyncPoint = nil
+            try runToPreemption(t, registers: registers, point: point)
         }
     }
 
@@ -387,7 +390,7 @@ public final class Replayer {
         let spec = SyscallTable.spec(Int(number))
         let compared = spec?.args.count ?? 6
         if actual != number || Array(regs.syscallArgs.prefix(compared)) != Array(args.prefix(compared)) {
-            throw Divergence("thread \(t.recordedTid) entered \(SyscallTable.name(Int(actual)))(\(regs.syscallArgs.prefix(compared).map { "0x" + hex($0) }.joined(separator: ", "))) where the recording has \(SyscallTable.name(Int(number)))(\(args.prefix(compared).map { "0x" + hex($0) }.joined(separator: ", ")))")
+            throw Divergence("thread \(t.recordedTid) entered \(SyscallTable.name(Int(actual)))(\(regs.syscallArgs.prefix(compared).map { "0x" + hex($0) }.joined(separator: ", "))) at pc 0x\(hex(regs.rip)) where the recording has \(SyscallTable.name(Int(number)))(\(args.prefix(compared).map { "0x" + hex($0) }.joined(separator: ", ")))")
         }
         syscalls += 1
         var call = PendingCall(number: number, args: args, emulated: true)
@@ -700,9 +703,12 @@ public final class Replayer {
 
     /// The thread was switched out in user mode at `registers`: it runs exactly that far, and
     /// stays there while the threads that ran next in the recording run.
-    func runToPreemption(_ t: ReplayThread, registers: Registers) throws {
-        if try sameState(try t.tracee.registers(), registers) { return }
-        try runToBreakpoint(t, registers: registers, point: nil)
+    func runToPreemption(_ t: ReplayThread, registers: Registers, point: AsyncPoint?) throws {
+        if try sameState(try t.tracee.registers(), registers), let memory,
+           point.map({ loosePoints.contains(index) || memoryFingerprint(memory, ranges: $0.ranges) == $0.fingerprint }) ?? true {
+            return
+        }
+        try runToBreakpoint(t, registers: registers, point: point)
     }
 
     /// Runs `t` to the pass over `registers.rip` where its registers (and, with a point, the
@@ -724,8 +730,9 @@ public final class Replayer {
         // time cannot tell (each hit costs far more than an iteration): bound each attempt in time.
         // After a fast-forward only the last stretch is walked, so a few times the recorded CPU
         // time is plenty; past that it overshot, and the walk from the start begins sooner.
-        let attempt = point.map { 2 + 4 * Double($0.cpuNanos) / 1e9 } ?? .infinity
-        let deadline = min(self.deadline, monotonicSeconds() + (fastForwardMargin < 1 && point != nil ? min(60, attempt) : .infinity))
+        // A point without CPU time (a preemption's) is not fast-forwarded to: no attempt to bound.
+        let attempt = point.flatMap { $0.cpuNanos > 0 ? 2 + 4 * Double($0.cpuNanos) / 1e9 : nil } ?? .infinity
+        let deadline = min(self.deadline, monotonicSeconds() + (fastForwardMargin < 1 ? min(60, attempt) : .infinity))
         try withReplayBreakpoint(t, at: registers.rip) {
             try walkBreakpointHits(t, registers: registers, point: point, deadline: deadline)
         }
@@ -756,12 +763,13 @@ public final class Replayer {
 
     /// Resumes `t` from one DR0 hit to the next until the registers (and the point's fingerprint) match.
     private func walkBreakpointHits(_ t: ReplayThread, registers: Registers, point: AsyncPoint?, deadline: Double) throws {
-        var hits = 0
+        var hits = 0, matches = 0
         while true {
             let stop = try advance(t)
             guard case .signal(SIGTRAP, let regs) = stop, regs.rip == registers.rip else {
                 logger.debug("async point: thread \(t.recordedTid) \(describe(stop)) after \(hits) hits")
-                if point != nil { throw Overshoot() }
+                if matches > 0 { missedPoint = index }
+                if let point, point.cpuNanos > 0 { throw Overshoot() }
                 throw Divergence("thread \(t.recordedTid) never reached pc 0x\(hex(registers.rip)) with the recorded registers, where an asynchronous signal arrived; instead it \(describe(stop))")
             }
             hits += 1
@@ -769,7 +777,8 @@ public final class Replayer {
                 logger.trace("hit \(hits): registers differ: \(regs.differences(from: registers).joined(separator: ", "))")
             } else {
                 logger.trace("registers match at hit \(hits)")
-                guard let point, let memory else { return }
+                matches += 1
+                guard let point, let memory, !loosePoints.contains(index) else { return }
                 if memoryFingerprint(memory, ranges: point.ranges) == point.fingerprint {
                     logger.debug("async point reached after \(hits) breakpoint hits")
                     return

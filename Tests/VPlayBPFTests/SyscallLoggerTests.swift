@@ -225,7 +225,7 @@ struct SyscallLoggerTests {
         #expect(getppids.allSatisfy { $0.entrySequence == $0.sequence })
     }
 
-    @Test func threadsSwitchedOutInUserModeAreLoggedWithTheirRegisters() throws {
+    @Test func threadsSwitchedOutInUserModeAreLoggedWithTheirRegistersAndStack() throws {
         let (pid, text, all) = try recordReporting("spin", cpu: 0)
         let tids = text.split(whereSeparator: \.isWhitespace).compactMap { Int32($0) }
         try #require(tids.count == 2, "report: \(text)")
@@ -239,6 +239,10 @@ struct SyscallLoggerTests {
                 #expect(regs.origRax == UInt64(bitPattern: -1) && regs.rip != 0 && regs.rip < 0x8000_0000_0000 && regs.cs & 3 == 3,
                         "registers of a preemption: rip 0x\(String(regs.rip, radix: 16)), orig_rax \(regs.origRax), cs \(regs.cs)")
                 #expect(e.number == -1 && e.written.isEmpty)
+                // The stack around sp as it was at the switch: the red zone and 192 bytes above.
+                let stack = try #require(e.preemptedStack, "a preemption without its stack: \(e)")
+                #expect(stack.address == regs.rsp - 128 && stack.bytes.count == 320,
+                        "stack sample at 0x\(String(stack.address, radix: 16)) (\(stack.bytes.count) bytes), sp 0x\(String(regs.rsp, radix: 16))")
             }
         }
         // They took turns on the one CPU: the preemptions of the two alternate at least once.

@@ -15,7 +15,7 @@ extension EndToEndTests {
     private func bpfScenario(
         _ example: String, in ws: Workspace, arguments: [String] = [], inputs: [String] = [],
         status: Int32, ending: Ending, options: [String] = [], window: Double = 2, nativeRun: Bool = true,
-        bundleOwnerPID: ((ProcessResult) -> pid_t?)? = nil
+        bundleOwnerPID: ((ProcessResult) -> pid_t?)? = nil, build: ((Workspace) throws -> String)? = nil
     ) throws -> ScenarioOutcome {
         let outcome = try runScenario(example, in: ws, arguments: arguments, inputs: inputs, status: status,
                                       ending: ending, options: ["--path", "bpf"] + options, window: window,
@@ -23,11 +23,25 @@ extension EndToEndTests {
             #expect(!rec.stderr.contains("cannot be used"), "the BPF path must load here (root, BTF):\n\(rec.stderr)")
             let text = try VPlay.run(["inspect", bundle])
             #expect(text.stdout.contains("recorded  on the bpf path"), "inspect must name the path:\n\(text.stdout)")
-        })
+        }, build: build)
         for manifest in outcome.manifests {
             #expect(manifest["recording.path"]?.string == "bpf", "recording.path: \(manifest.brief)")
         }
         return outcome
+    }
+
+    @Test("bpf path: a Go program (goroutines on four threads, the runtime's SIGURG preemptions, a nil-pointer panic with exit status 2) replays; 3 runs, each verified")
+    func bpfGoPanic() throws {
+        let addresses = try faultAddressesOfRuns("bpf_go_panic") { ws, _ in
+            let outcome = try bpfScenario("go_panic", in: ws, status: 2, ending: .exitCode(2), options: ["--on-exit-code", "2"],
+                                          build: { try $0.buildGo("go_panic") })
+            let manifest = try #require(outcome.manifests.first)
+            #expect(manifest["verified"]?.bool == true, "the trial replay reproduced the panic: \(manifest.brief)")
+            #expect((manifest["log.signals"]?.int ?? 0) > 0 && (manifest["log.preemptions"]?.int ?? 0) > 0,
+                    "the runtime's preemption signals and the kernel's preemptions are in the log: \(manifest.brief)")
+            return outcome
+        }
+        #expect(addresses.isEmpty, "a panic, not a fault: \(addresses)")
     }
 
     @Test("bpf path: a 64 KiB read (truncated in BPF) and a copy from a page not resident are read by the tracer at a stop; verified")

@@ -304,6 +304,20 @@ struct Workspace {
         return out
     }
 
+    /// Builds examples/NAME/main.go with Debian's Go (golang-go), its build cache in the workspace.
+    func buildGo(_ example: String) throws -> String {
+        let version = try? runProcess("go", ["version"], timeout: 30)
+        guard version?.exitCode == 0 else { throw E2EError("go is not installed (apt-get install -y golang-go)") }
+        let dir = root + "/bin"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let out = dir + "/" + example
+        let go = try runProcess("go", ["build", "-o", out, Locations.examples + "/\(example)/main.go"], cwd: root,
+                                environment: ["GOCACHE": root + "/go-cache", "GOPATH": root + "/go", "GOFLAGS": "-modcacherw"],
+                                timeout: 300)
+        guard go.exitCode == 0 else { throw E2EError("go build of \(example) failed:\n\(go)") }
+        return out
+    }
+
     /// The `*.vplay` files in the bundle directory, sorted.
     func bundles() throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: bundleDirectory)
@@ -513,10 +527,11 @@ func runScenario(
     status: Int32, ending: Ending, options: [String] = [], window: Double = 2,
     nativeRun: Bool = true, bundleOwnerPID: ((ProcessResult) -> pid_t?)? = nil,
     beforeReplay: ((ProcessResult, String) throws -> Void)? = nil,
-    recordTimeout: Double = 60, replayTimeout: Double = 60
+    recordTimeout: Double = 60, replayTimeout: Double = 60,
+    build: ((Workspace) throws -> String)? = nil
 ) throws -> ScenarioOutcome {
     try Prerequisites.require()
-    let program = try ws.compile(example, staticBuild: staticBuild)
+    let program = try build?(ws) ?? ws.compile(example, staticBuild: staticBuild)
 
     // 1. Native run: the example itself behaves as intended.
     var native: ProcessResult?

@@ -403,11 +403,14 @@ static __always_inline void fill_switch_event(struct vp_event *e, struct task_st
 }
 
 // A recorded thread switched out in user mode: the ring gets its user registers, in the order
-// of all events, so that replay runs it exactly that far before the threads that ran next.
+// of all events, so that replay runs it exactly that far before the threads that ran next, and
+// its stack near sp, which tells that pass from others at the same registers.
 struct preemption {
     struct vp_event event;
     struct vp_region region;
+    struct vp_region stack_region;
     __u8 regs[VP_PT_REGS_SIZE];
+    __u8 stack[VP_STACK_BELOW + VP_STACK_ABOVE];
 };
 
 static __always_inline void log_preemption(struct task_struct *prev, struct pt_regs *regs)
@@ -420,13 +423,23 @@ static __always_inline void log_preemption(struct task_struct *prev, struct pt_r
         return;
     }
     fill_switch_event(&p->event, prev, VP_EV_PREEMPTED, c);
-    p->event.nregions = 1;
-    p->event.data_len = VP_PT_REGS_SIZE;
+    p->event.nregions = 2;
+    p->event.data_len = VP_PT_REGS_SIZE + VP_STACK_BELOW + VP_STACK_ABOVE;
     __builtin_memset(&p->region, 0, sizeof(struct vp_region));
     p->region.len = VP_PT_REGS_SIZE;
     p->region.copied = VP_PT_REGS_SIZE;
     p->region.kind = VP_REGION_REGISTERS;
     p->region.err = bpf_probe_read_kernel(p->regs, VP_PT_REGS_SIZE, regs);
+    // prev is the current task here: its user memory is the one bpf_probe_read_user reads.
+    __u64 sp = p->region.err ? 0 : *(__u64 *)&p->regs[VP_PT_REGS_SP_OFFSET];
+    __builtin_memset(&p->stack_region, 0, sizeof(struct vp_region));
+    p->stack_region.addr = sp - VP_STACK_BELOW;
+    p->stack_region.len = VP_STACK_BELOW + VP_STACK_ABOVE;
+    p->stack_region.kind = VP_REGION_STACK;
+    p->stack_region.data_offset = VP_PT_REGS_SIZE;
+    long err = sp ? bpf_probe_read_user(p->stack, sizeof(p->stack), (void *)(sp - VP_STACK_BELOW)) : -14;
+    p->stack_region.err = err;
+    p->stack_region.copied = err ? 0 : sizeof(p->stack);
     bpf_ringbuf_submit(p, BPF_RB_NO_WAKEUP);
     count_reservation(c, true);
 }

@@ -86,8 +86,9 @@ struct vp_rule {
 // (Events of calls are logged at the exit only, with the arguments still in the registers; a
 // call no thread returns from has no event.)
 #define VP_EV_PREEMPTED (1u << 0)     // not a call: the thread was switched out in user mode
-                                      // (preempted, or blocked in a page fault); nr is -1 and the
-                                      // one region (VP_REGION_REGISTERS) holds its struct pt_regs
+                                      // (preempted, or blocked in a page fault); nr is -1, the
+                                      // first region (VP_REGION_REGISTERS) holds its struct
+                                      // pt_regs, the second (VP_REGION_STACK) its stack near sp
 #define VP_EV_TRACER_STOP (1u << 1)   // not a call: the thread stopped for its tracer (nr -1, no
                                       // regions); what the tracer logs at that stop goes here
 #define VP_EV_UNDESCRIBED (1u << 2)   // the rules map has no rule for this number
@@ -112,8 +113,17 @@ struct vp_settings {
 #define VP_REGION_STRING 1   // an input string the call read, without its NUL; `len` == `copied`,
                              // cut at VP_STRING_CAP or at the data cap
 #define VP_REGION_REGISTERS 2  // a preempted thread's user registers (struct pt_regs, address 0)
+#define VP_REGION_STACK 3  // a preempted thread's stack around its sp, [sp - VP_STACK_BELOW,
+                           // sp + VP_STACK_ABOVE): it tells apart passes of a loop whose
+                           // registers repeat (err set and nothing copied where it faulted)
 // The size of struct pt_regs on x86_64: r15 … ss, the first 21 words of user_regs_struct.
 #define VP_PT_REGS_SIZE 168
+// Where sp lies in struct pt_regs.
+#define VP_PT_REGS_SP_OFFSET 152
+// The stack sampled at a preemption: the red zone below sp and the words above it, where a
+// small frame keeps its locals (the same stretch the tracer fingerprints at a signal).
+#define VP_STACK_BELOW 128
+#define VP_STACK_ABOVE 192
 
 // vp_region.err: 0, or the negative error of the copy. `copied` bytes of `len` are in data.
 struct vp_region {
