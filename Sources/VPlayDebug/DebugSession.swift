@@ -210,6 +210,12 @@ final class DebugSession: ReplayObserver {
         }
     }
 
+    /// The replay stopped before the recorded end (it diverged, and its process is gone): gdb,
+    /// waiting on a resume, is told the program was killed, not left waiting.
+    func endWithoutProcess() {
+        if final == nil { final = GDBStopEvent(thread: nil, reason: .terminated(signal: SIGKILL)) }
+    }
+
     /// After the process ended: answer a resume still waiting, then requests until gdb ends the session.
     func serveAfterEnd() {
         if let final { report(final, at: nil) }

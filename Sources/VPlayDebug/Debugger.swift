@@ -54,7 +54,10 @@ public final class Debugger {
             session.begin(replayer)
             do {
                 let outcome = try replayer.run()
-                if let divergence = outcome.divergence { logger.warning("the replay diverged: \(divergence)") }
+                if let divergence = outcome.divergence {
+                    logger.warning("the replay diverged: \(divergence)")
+                    session.endWithoutProcess()
+                }
                 session.serveAfterEnd()
                 return
             } catch let restart as RestartReplay {
