@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "vplay-bundle", targets: ["vplay-bundle"]),
         .executable(name: "vplay-hook", targets: ["vplay-hook"]),
+        .executable(name: "vplay-runtime", targets: ["vplay-runtime"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -65,6 +66,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The OCI runtime shim in front of runc for Docker, containerd and Kubernetes.
+        .executableTarget(name: "vplay-runtime", dependencies: ["VPlayOCI"]),
         .executableTarget(name: "vplay-bundle", dependencies: [
             "VPlayRecord", "VPlayReplay", "VPlayBundle", "VPlayJSON", "VPlaySyscalls", "VPlayReport", "VPlayDebug", "VPlayGDB",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

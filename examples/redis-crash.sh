@@ -11,7 +11,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 vplay="${VPLAY_BUNDLE:-$root/.build/debug/vplay-bundle}"
 runs="${1:-3}"
 work="$(mktemp -d /tmp/vplay-redis-XXXXXX)"
-trap 'rm -rf "$work"' EXIT
+[[ -n "${VPLAY_KEEP:-}" ]] || trap 'rm -rf "$work"' EXIT
 port=$((20000 + $$ % 20000))
 for run in $(seq 1 "$runs"); do
     out="$work/run$run"; mkdir -p "$out"

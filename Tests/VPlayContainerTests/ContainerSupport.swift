@@ -199,6 +199,7 @@ enum Locations {
     static func vplayHook() throws -> String { try executable("vplay-hook", override: "VPLAY_HOOK") }
     /// `vplay-bundle` next to the test bundle, or $VPLAY_BUNDLE.
     static func vplayBundle() throws -> String { try executable("vplay-bundle", override: "VPLAY_BUNDLE") }
+    static func vplayRuntime() throws -> String { try executable("vplay-runtime", override: "VPLAY_RUNTIME_SHIM") }
 
     /// Where the hook and the monitors log and keep their pid files.
     static let runDirectory = "/run/vplay"

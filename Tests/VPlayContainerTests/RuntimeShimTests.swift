@@ -1,0 +1,144 @@
+// vplay-runtime, the OCI runtime shim for engines that do not read hooks (Docker, containerd,
+// a Kubernetes RuntimeClass): runc and podman driven through it, with a node config of the
+// test's own (VPLAY_CONFIG), never the host's /etc/vplay/config.json.
+
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// vplay-runtime run as an engine runs its runtime, with the node config at `config`.
+enum Shim {
+    static func run(_ arguments: [String], cwd: String, config: String, timeout: Double = 60) throws -> ProcessResult {
+        try runProcess(try Locations.vplayRuntime(), arguments, cwd: cwd, environment: ["VPLAY_CONFIG": config], timeout: timeout)
+    }
+}
+
+extension ContainerTests {
+    @Test("vplay-runtime in front of runc: an annotated container that crashes gets vplay's hooks, leaves a bundle that replays, and exits 139 as under runc alone")
+    func shimRecordsAnnotatedCrash() throws {
+        let ws = try ContainerWorkspace("shim-crash")
+        defer { ws.remove() }
+        let b = try ws.makeBundle(args: ["/crasher", "/input-a.txt"])
+        let nativeID = uniqueContainerID("native")
+        defer { Runc.delete(nativeID) }
+        let native = try Runc.run(b, id: nativeID)
+        try #require(native.status == 128 + SIGSEGV, "\(native)")
+        Runc.delete(nativeID)
+
+        try b.setAnnotations(["io.vplay.record": "1"].merging(HookAnnotations.recordingPath) { $1 })
+        let id = uniqueContainerID("shim")
+        defer { Runc.delete(id) }
+        let rec = try Shim.run(["run", "--bundle", b.dir, id], cwd: b.dir, config: ws.root + "/no-node-config.json")
+        #expect(rec.status == native.status, "the exit status is runc's (139):\n\(rec)\n\(vplayLogs(id))")
+        #expect(rec.stdout == native.stdout, "the container's stdout passes through:\n\(rec)")
+        #expect(rec.stderr == native.stderr, "the shim adds nothing to stderr when all goes well:\n\(rec.stderr)")
+        let hooks = try readJSONObject(b.configPath)["hooks"] as? [String: Any] ?? [:]
+        #expect(hooks["createRuntime"] != nil && hooks["poststop"] != nil, "config.json holds vplay's hooks: \(hooks)")
+        expectMonitorGone(id)
+        try checkCrashBundle(in: b.outputDirectory, id: id, containerBundle: b.dir,
+                             faultAddress: TestInputs.faultAddress(for: TestInputs.files["input-a.txt"]!),
+                             rootfsToDelete: b.rootfs, ws: ws)
+    }
+
+    @Test("vplay-runtime: an annotated container that exits 0 leaves no bundle; one without the annotation is passed through untouched")
+    func shimPassesThrough() throws {
+        let ws = try ContainerWorkspace("shim-pass")
+        defer { ws.remove() }
+        let ok = try ws.makeBundle("ok", args: ["/okay", "/input-a.txt"])
+        try ok.setAnnotations(["io.vplay.record": "1"].merging(HookAnnotations.recordingPath) { $1 })
+        let okID = uniqueContainerID("shim-ok")
+        defer { Runc.delete(okID) }
+        let clean = try Shim.run(["run", "--bundle", ok.dir, okID], cwd: ok.dir, config: ws.root + "/none.json")
+        #expect(clean.status == 0, "\(clean)\n\(vplayLogs(okID))")
+        expectMonitorGone(okID)
+        #expect(vplayBundles(in: ok.outputDirectory, id: okID).isEmpty, "a clean exit leaves no bundle")
+
+        let plain = try ws.makeBundle("plain", args: ["/crasher", "/input-a.txt"])
+        let before = readFile(plain.configPath)
+        let plainID = uniqueContainerID("shim-plain")
+        defer { Runc.delete(plainID) }
+        // The bundle is the working directory here, as runc takes it without --bundle.
+        let crash = try Shim.run(["run", plainID], cwd: plain.dir, config: ws.root + "/none.json")
+        #expect(crash.status == 128 + SIGSEGV, "\(crash)")
+        #expect(readFile(plain.configPath) == before, "config.json of a container that did not ask is left as it was")
+        #expect(vplayFilesBelow(plain.dir).isEmpty, "nothing recorded: \(vplayFilesBelow(plain.dir))")
+        #expect(!FileManager.default.fileExists(atPath: Locations.monitorPIDFile(plainID)), "no monitor for \(plainID)")
+
+        // Every other subcommand passes through: its output and status are runc's.
+        let shimList = try Shim.run(["--help"], cwd: ws.root, config: ws.root + "/none.json")
+        #expect(shimList.status == 0 && shimList.stdout.contains("vplay-runtime"), "\(shimList)")
+        let state = try Shim.run(["state", "no-such-container-\(getpid())"], cwd: ws.root, config: ws.root + "/none.json")
+        let runcState = try runProcess("runc", ["state", "no-such-container-\(getpid())"], timeout: 30)
+        #expect(state.status == runcState.status && state.status != 0, "runc's status for a missing container: \(state) vs \(runcState)")
+    }
+
+    @Test("vplay-runtime fails open: a config.json it cannot write, a malformed node config, a configured runtime that is missing; strict mode refuses")
+    func shimFailsOpen() throws {
+        let ws = try ContainerWorkspace("shim-open")
+        defer { ws.remove() }
+        let b = try ws.makeBundle(args: ["/crasher", "/input-a.txt"])
+        try b.setAnnotations(["io.vplay.record": "1"])
+        let config = ws.root + "/node.json"
+
+        // config.json on a read-only mount: the container runs unrecorded, with one line why.
+        let ro = try runProcess("mount", ["--bind", "-o", "ro", b.dir, b.dir], timeout: 30)
+        try #require(ro.exitCode == 0, "\(ro)")
+        var mounted = true
+        defer { if mounted { _ = try? runProcess("umount", [b.dir], timeout: 30) } }
+        try "{\"runtime\": \"/nonexistent/runc\"}".write(toFile: config, atomically: true, encoding: .utf8)
+        let id = uniqueContainerID("shim-ro")
+        defer { Runc.delete(id) }
+        let r = try Shim.run(["run", "--bundle", b.dir, id], cwd: ws.root, config: config)
+        #expect(r.status == 128 + SIGSEGV, "the container runs, unrecorded:\n\(r)")
+        #expect(r.stderr.contains("vplay-runtime: the container runs unrecorded: cannot add vplay's hooks"), "\(r.stderr)")
+        #expect(r.stderr.contains("/nonexistent/runc is not an executable; trying runc on PATH"), "\(r.stderr)")
+        _ = try runProcess("umount", [b.dir], timeout: 30)
+        mounted = false
+        Runc.delete(id)
+
+        // A malformed node config: one line, and the container runs (recorded, by its annotation).
+        try "{\"recordAll\": \"yes\"".write(toFile: config, atomically: true, encoding: .utf8)
+        let id2 = uniqueContainerID("shim-bad")
+        defer { Runc.delete(id2) }
+        let bad = try Shim.run(["run", "--bundle", b.dir, id2], cwd: ws.root, config: config)
+        #expect(bad.status == 128 + SIGSEGV, "\(bad)\n\(vplayLogs(id2))")
+        #expect(bad.stderr.split(separator: "\n").filter { $0.hasPrefix("vplay-runtime: ignoring the node config") }.count == 1,
+                "one line about the node config:\n\(bad.stderr)")
+        expectMonitorGone(id2)
+        #expect(vplayBundles(in: b.outputDirectory, id: id2).count == 1, "recorded by the annotation")
+
+        // Strict mode: a hook that cannot be installed stops the container from starting.
+        try "{\"strict\": true, \"hook\": \"/nonexistent/vplay-hook\"}".write(toFile: config, atomically: true, encoding: .utf8)
+        let strict = try Shim.run(["run", "--bundle", b.dir, uniqueContainerID("shim-strict")], cwd: ws.root, config: config)
+        #expect(strict.status == 1 && strict.stderr.contains("strict mode"), "\(strict)")
+    }
+
+    @Test("podman --runtime vplay-runtime: an annotated crash is recorded, exit status 139 as with runc")
+    func podmanThroughShim() throws {
+        let ws = try ContainerWorkspace("podman-shim")
+        defer { ws.remove() }
+        let rootfs = ws.root + "/rootfs"
+        try ws.buildRootfs(at: rootfs)
+        let output = ws.root + "/podman-out"
+        let cidFile = ws.root + "/c.cid"
+        var id = ""
+        defer {
+            Podman.remove(cidFile: cidFile)
+            if !id.isEmpty { Monitor.killLeftover(id) }
+        }
+        let path = HookAnnotations.recordingPath.flatMap { ["--annotation", "\($0.key)=\($0.value)"] }
+        let rec = try runProcess("podman", ["--runtime", try Locations.vplayRuntime(), "run", "--rm", "--cidfile", cidFile]
+                                 + Podman.baseOptions + path
+                                 + ["--annotation", "io.vplay.record=1", "--annotation", "io.vplay.output=\(output)",
+                                    "--rootfs", rootfs, "/crasher", "/input-a.txt"], timeout: 180)
+        id = try #require(Podman.containerID(cidFile: cidFile), "podman wrote no container id:\n\(rec)")
+        #expect(rec.status == 128 + SIGSEGV, "\(rec)\n\(vplayLogs(id))")
+        expectMonitorGone(id)
+        try checkCrashBundle(in: output, id: id, containerBundle: nil,
+                             faultAddress: TestInputs.faultAddress(for: TestInputs.files["input-a.txt"]!),
+                             rootfsToDelete: rootfs, ws: ws)
+    }
+}
