@@ -174,24 +174,41 @@ int vp_set_child_subreaper(void) {
     return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1 ? -errno : 0;
 }
 
+static void exec_daemon(const char *const argv[], int keep_fd) {
+    setsid();
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) {
+        dup2(null, 0);
+        dup2(null, 1);
+        dup2(null, 2);
+    }
+    // Nothing of the runtime's (its pipes, the container's stdio) may stay open in the daemon.
+    for (int fd = 3; fd < 1024; fd++) if (fd != keep_fd) close(fd);
+    if (chdir("/") != 0) _exit(126);
+    execv(argv[0], (char *const *)argv);
+    _exit(127);
+}
+
 pid_t vp_spawn_daemon(const char *const argv[], int keep_fd) {
     pid_t pid = fork();
     if (pid < 0) return -errno;
-    if (pid == 0) {
-        setsid();
-        int null = open("/dev/null", O_RDWR);
-        if (null >= 0) {
-            dup2(null, 0);
-            dup2(null, 1);
-            dup2(null, 2);
-        }
-        // Nothing of the runtime's (its pipes, the container's stdio) may stay open in the daemon.
-        for (int fd = 3; fd < 1024; fd++) if (fd != keep_fd) close(fd);
-        if (chdir("/") != 0) _exit(126);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
+    if (pid == 0) exec_daemon(argv, keep_fd);
     return pid;
+}
+
+int vp_spawn_detached(const char *const argv[]) {
+    pid_t child = fork();
+    if (child < 0) return -errno;
+    if (child == 0) {
+        pid_t grandchild = fork();
+        if (grandchild != 0) _exit(grandchild < 0 ? 1 : 0);
+        exec_daemon(argv, -1);
+    }
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0) {
+        if (errno != EINTR) return -errno;
+    }
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EAGAIN;
 }
 
 int vp_pidfd_getfd(pid_t pid, int remote_fd) {

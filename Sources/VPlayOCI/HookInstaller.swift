@@ -26,7 +26,10 @@ public enum HookInstaller {
     /// stage are removed, so there is always exactly one start entry and one poststop entry.
     /// Returns whether the file changed.
     @discardableResult
-    public static func install(bundle: String, hookPath: String, stage: String = "createRuntime") throws -> Bool {
+    /// `environment` ("KEY=value") goes into each entry's `env` (runtimes run hooks with that
+    /// environment only): the shim passes its node config's path this way.
+    public static func install(bundle: String, hookPath: String, stage: String = "createRuntime",
+                               environment: [String] = []) throws -> Bool {
         guard startStages.contains(stage) else { throw OCIError.invalidStage(stage) }
         guard hookPath.hasPrefix("/") else { throw OCIError.invalidHookPath(hookPath) }
         return try edit(bundle: bundle) { config in
@@ -38,7 +41,8 @@ public enum HookInstaller {
                 }
             }
             for (name, arg) in [(stage, stage), ("poststop", "poststop")] {
-                let entry: [String: Any] = ["path": hookPath, "args": [hookName, arg]]
+                var entry: [String: Any] = ["path": hookPath, "args": [hookName, arg]]
+                if !environment.isEmpty { entry["env"] = environment }
                 var list = try array(hooks[name], name: "hooks.\(name)", in: bundle) ?? []
                 if let first = list.firstIndex(where: isVPlayEntry) {
                     list[first] = entry

@@ -47,6 +47,8 @@ public struct HookSettings: Equatable, Sendable {
     public var trialTimeLimit: Double = 30
     /// `io.vplay.path`; nil: the recorder's default.
     public var recordingPath: String?
+    /// The node config's command for each written bundle.
+    public var onBundle: String?
     /// Every annotation of the container (config.json's, overridden by the state's).
     public var annotations: [String: String]
 
@@ -80,18 +82,22 @@ public struct HookSettings: Equatable, Sendable {
     ///
     /// When recording is not enabled, nothing else is validated and the defaults are returned
     /// (a container that does not ask for vplay must never fail because of vplay annotations).
-    public static func from(state: OCIState, config: OCIConfig?) throws -> HookSettings {
+    /// `node` gives the defaults the annotations override (the node config).
+    public static func from(state: OCIState, config: OCIConfig?, node: NodeConfig = NodeConfig()) throws -> HookSettings {
         let annotations = mergedAnnotations(state: state, config: config)
         let bundleDir = Paths.absolute(state.bundle.isEmpty ? (config?.bundle ?? "/") : state.bundle,
                                        relativeTo: FileManager.default.currentDirectoryPath)
-        let defaultOutput = bundleDir + "/" + defaultOutputName
-        let enabled = isEnabled(annotations[Key.record])
+        let defaultOutput = node.output ?? bundleDir + "/" + defaultOutputName
+        let enabled = annotations[Key.record].map { isEnabled($0) } ?? node.recordAll
         guard enabled else {
             return HookSettings(enabled: false, outputDirectory: defaultOutput,
-                                strict: strictRequested(annotations: annotations), annotations: annotations)
+                                strict: node.strict || strictRequested(annotations: annotations), annotations: annotations)
         }
 
-        var settings = HookSettings(enabled: true, outputDirectory: defaultOutput, annotations: annotations)
+        var settings = HookSettings(enabled: true, window: node.window ?? defaultWindow, outputDirectory: defaultOutput,
+                                    strict: node.strict, annotations: annotations)
+        settings.trialReplay = node.trialReplay ?? true
+        settings.onBundle = node.onBundle
         if let raw = annotations[Key.strict] { settings.strict = try parseBool(raw, key: Key.strict) }
         if let raw = annotations[Key.window] { settings.window = try parseWindow(raw) }
         if let raw = annotations[Key.trial] { settings.trialReplay = try parseBool(raw, key: Key.trial) }

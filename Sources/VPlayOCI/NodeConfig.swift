@@ -6,9 +6,17 @@
 //     "hook": "/usr/local/bin/vplay-hook",  the hook to install (default: next to vplay-runtime)
 //     "recordAll": false,                   record every container, not only those annotated
 //                                           io.vplay.record=1
-//     "strict": false                       a container whose recording cannot be set up does
+//     "strict": false,                      a container whose recording cannot be set up does
 //                                           not start (default: it runs unrecorded)
+//     "window": 2,                          seconds per window
+//     "output": "/var/crash/vplay",         directory for bundles (default <OCI bundle>/vplay)
+//     "trialReplay": true,                  the trial replay at a crash (partial checkpoint)
+//     "onBundle": "aws s3 cp \"$1\" s3://b/"  run by /bin/sh with each complete bundle's path as
+//                                           $1, after the bundle is written, never waited for
 //   }
+//
+// The hook reads the same file (the shim passes its path on in the hook entries' environment);
+// a container's io.vplay.* annotations override it.
 //
 // Unknown keys are errors (a typo must not silently change nothing); a missing file is the
 // defaults.
@@ -19,15 +27,21 @@ import VPlayJSON
 public struct NodeConfig: Equatable, Sendable {
     public static let defaultPath = "/etc/vplay/config.json"
     public static let environmentVariable = "VPLAY_CONFIG"
-    static let keys: Set<String> = ["runtime", "hook", "recordAll", "strict"]
+    static let keys: Set<String> = ["runtime", "hook", "recordAll", "strict", "window", "output", "trialReplay", "onBundle"]
 
     public var runtime: String?
     public var hook: String?
     public var recordAll = false
     public var strict = false
+    public var window: Double?
+    public var output: String?
+    public var trialReplay: Bool?
+    public var onBundle: String?
 
-    public init(runtime: String? = nil, hook: String? = nil, recordAll: Bool = false, strict: Bool = false) {
+    public init(runtime: String? = nil, hook: String? = nil, recordAll: Bool = false, strict: Bool = false,
+                window: Double? = nil, output: String? = nil, trialReplay: Bool? = nil, onBundle: String? = nil) {
         (self.runtime, self.hook, self.recordAll, self.strict) = (runtime, hook, recordAll, strict)
+        (self.window, self.output, self.trialReplay, self.onBundle) = (window, output, trialReplay, onBundle)
     }
 
     /// The file named by VPLAY_CONFIG, else the default path.
@@ -59,6 +73,24 @@ public struct NodeConfig: Equatable, Sendable {
         config.hook = try absolutePath(object["hook"], "hook", path)
         config.recordAll = try bool(object["recordAll"], "recordAll", path) ?? false
         config.strict = try bool(object["strict"], "strict", path) ?? false
+        config.output = try absolutePath(object["output"], "output", path)
+        config.trialReplay = try bool(object["trialReplay"], "trialReplay", path)
+        if let value = object["window"] {
+            let seconds: Double? = switch value {
+            case .int(let i): Double(i)
+            case .uint(let u): Double(u)
+            case .double(let d): d
+            default: nil
+            }
+            guard let seconds, seconds > 0, seconds.isFinite else { throw .malformedConfig(path, "window must be a number of seconds greater than 0") }
+            config.window = seconds
+        }
+        if let value = object["onBundle"] {
+            guard case .string(let command) = value, !command.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw .malformedConfig(path, "onBundle must be a shell command as a string")
+            }
+            config.onBundle = command
+        }
         return config
     }
 

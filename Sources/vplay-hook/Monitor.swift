@@ -1,7 +1,9 @@
 import ArgumentParser
+import CVPlay
 import Foundation
 import Glibc
 import Logging
+import VPlayKernel
 import VPlayRecord
 import VPlaySyscalls
 
@@ -23,6 +25,7 @@ struct Monitor: ParsableCommand {
     @Option var path: RecordingPath = .default
     @Option(name: .customLong("annotation")) var annotations: [String] = []
     @Option(name: .customLong("ready-fd")) var readyFD: Int32 = -1
+    @Option(name: .customLong("on-bundle")) var onBundle: String?
 
     func run() throws {
         let log = makeLogger(label: "vplay-monitor", path: RunDirectory.monitorLog(id))
@@ -47,6 +50,7 @@ struct Monitor: ParsableCommand {
         recorder.onBundle = { written in
             log.notice("wrote bundle \(written.path) (pid \(written.pid), \(written.signal.map { signalName($0) } ?? "exit code \(written.exitCode ?? 0)"))")
             appendLine(written.path, to: RunDirectory.bundleList(id))
+            if let onBundle { startOnBundle(onBundle, bundle: written.path, log: log) }
         }
         log.info("attaching to pid \(pid) of container \(id)")
         do {
@@ -56,6 +60,16 @@ struct Monitor: ParsableCommand {
             log.error("recording of container \(id) failed: \(error)")
             signalReady("error: \(error)")
         }
+    }
+
+    /// The node config's command for a complete bundle, in a process of its own that nobody
+    /// waits for: it never delays the container's end (`run-on-bundle` logs how it ended).
+    func startOnBundle(_ command: String, bundle: String, log: Logger) {
+        var exe = "/proc/self/exe"
+        if let resolved = try? FileManager.default.destinationOfSymbolicLink(atPath: exe) { exe = resolved }
+        let args = [exe, "run-on-bundle", "--id", id, "--bundle", bundle, "--command", command]
+        let started = withCStringArray(args) { vp_spawn_detached($0) }
+        if started < 0 { log.error("cannot start the on-bundle command for \(bundle): \(String(cString: strerror(-started)))") }
     }
 
     func signalReady(_ line: String) {

@@ -19,7 +19,7 @@ enum StartHook {
             strict = HookSettings.strictRequested(annotations: state.annotations ?? [:])
             let config = try OCIConfig.load(bundle: state.bundle)
             strict = HookSettings.strictRequested(annotations: HookSettings.mergedAnnotations(state: state, config: config))
-            let settings = try HookSettings.from(state: state, config: config)
+            let settings = try HookSettings.from(state: state, config: config, node: nodeConfig(log))
             strict = settings.strict
             guard settings.enabled else {
                 log.info("container \(state.id): io.vplay.record not set, not recording")
@@ -37,6 +37,18 @@ enum StartHook {
         }
     }
 
+    /// The node config (VPLAY_CONFIG or /etc/vplay/config.json); a malformed one is logged once
+    /// and its defaults are used, so the container runs.
+    static func nodeConfig(_ log: Logger) -> NodeConfig {
+        let path = NodeConfig.path(environment: ProcessInfo.processInfo.environment)
+        do {
+            return try NodeConfig.load(path: path)
+        } catch {
+            log.error("ignoring the node config: \(error)")
+            return NodeConfig()
+        }
+    }
+
     /// Launches `vplay-hook monitor` as a daemon and waits (bounded) for its "attached" line.
     static func startMonitor(state: OCIState, settings: HookSettings, pid: Int32, log: Logger) throws -> Int32 {
         try FileManager.default.createDirectory(atPath: settings.outputDirectory, withIntermediateDirectories: true,
@@ -50,6 +62,7 @@ enum StartHook {
         args += ["--trial-time-limit", String(settings.trialTimeLimit)]
         if !settings.trialReplay { args.append("--no-trial-replay") }
         if let path = settings.recordingPath { args += ["--path", path] }
+        if let command = settings.onBundle { args += ["--on-bundle", command] }
         for (key, value) in settings.annotations.sorted(by: { $0.key < $1.key }) where key != "id" && key != "bundle" {
             args += ["--annotation", "\(key)=\(value)"]
         }

@@ -14,7 +14,7 @@ struct VPlayHook: ParsableCommand {
             Logs go to /run/vplay/. Exit status: 0, or 1 when recording cannot start in strict mode \
             (io.vplay.strict=1) or for bad arguments.
             """,
-        subcommands: [Auto.self, StartStage.self, Prestart.self, Poststop.self, Install.self, Monitor.self],
+        subcommands: [Auto.self, StartStage.self, Prestart.self, Poststop.self, Install.self, Monitor.self, RunOnBundle.self],
         defaultSubcommand: Auto.self)
 }
 

@@ -56,7 +56,7 @@ func hookPath(_ config: NodeConfig) -> String {
 
 /// Adds the hooks to the bundle of a container that asks to be recorded. Returns false when
 /// strict mode refuses the container.
-func prepare(_ line: RuntimeCommandLine, _ config: NodeConfig) -> Bool {
+func prepare(_ line: RuntimeCommandLine, _ config: NodeConfig, environment: [String: String]) -> Bool {
     let bundle = line.bundle(workingDirectory: FileManager.default.currentDirectoryPath)
     var strict = config.strict
     do {
@@ -65,7 +65,10 @@ func prepare(_ line: RuntimeCommandLine, _ config: NodeConfig) -> Bool {
         guard config.recordAll || HookSettings.isEnabled(oci.annotations[HookSettings.Key.record]) else { return true }
         let hook = hookPath(config)
         guard isExecutable(hook) else { throw OCIError.invalidHookPath("\(hook) (not an executable)") }
-        try HookInstaller.install(bundle: bundle, hookPath: hook)
+        // Runtimes run hooks with the entry's environment only: a node config named by
+        // VPLAY_CONFIG must be named to the hook too.
+        let passed = environment[NodeConfig.environmentVariable].map { ["\(NodeConfig.environmentVariable)=\($0)"] } ?? []
+        try HookInstaller.install(bundle: bundle, hookPath: hook, environment: passed)
         return true
     } catch {
         if strict {
@@ -91,7 +94,7 @@ do {
     note("ignoring the node config: \(error)")
 }
 let line = RuntimeCommandLine(arguments)
-if line.createsContainer, !prepare(line, config) { exit(1) }
+if line.createsContainer, !prepare(line, config, environment: environment) { exit(1) }
 guard let runtime = realRuntime(config, environment: environment) else {
     note("no OCI runtime to run: set \"runtime\" in \(configPath) or put runc on PATH")
     exit(127)

@@ -116,6 +116,51 @@ extension ContainerTests {
         #expect(strict.status == 1 && strict.stderr.contains("strict mode"), "\(strict)")
     }
 
+    @Test("the node config through vplay-runtime: its output directory, and its on-bundle command, which gets the complete bundle's path after the container ended; a failing command changes nothing")
+    func shimNodeConfigOnBundle() throws {
+        let ws = try ContainerWorkspace("shim-node")
+        defer { ws.remove() }
+        let b = try ws.makeBundle(args: ["/crasher", "/input-a.txt"])
+        try b.setAnnotations(["io.vplay.record": "1"].merging(HookAnnotations.recordingPath) { $1 })
+        let config = ws.root + "/node.json", output = ws.root + "/node-out", uploads = ws.root + "/uploads"
+        try FileManager.default.createDirectory(atPath: uploads, withIntermediateDirectories: true)
+        // It waits 4 s first: the container must have ended long before it copies.
+        let upload = #"sleep 4; cp "$1" \#(uploads)/ && echo "$1" > \#(uploads)/done"#
+        try JSONSerialization.data(withJSONObject: ["output": output, "onBundle": upload])
+            .write(to: URL(fileURLWithPath: config))
+        let hookLog = LogTail(Locations.hookLog)
+        let id = uniqueContainerID("shim-node")
+        defer { Runc.delete(id) }
+        let rec = try Shim.run(["run", "--bundle", b.dir, id], cwd: b.dir, config: config)
+        #expect(rec.status == 128 + SIGSEGV, "\(rec)\n\(vplayLogs(id))")
+        #expect(!FileManager.default.fileExists(atPath: uploads + "/done"), "the container's end did not wait for the command")
+        expectMonitorGone(id)
+        let bundles = vplayBundles(in: output, id: id)
+        try #require(bundles.count == 1, "the node config's output directory holds the bundle: \(bundles)\n\(vplayLogs(id))")
+        for _ in 0..<300 where !FileManager.default.fileExists(atPath: uploads + "/done") { usleep(100_000) }
+        #expect(readFile(uploads + "/done").trimmingCharacters(in: .whitespacesAndNewlines) == bundles[0], "the command got the bundle's path as $1")
+        let copy = uploads + "/" + URL(fileURLWithPath: bundles[0]).lastPathComponent
+        #expect(FileManager.default.contentsEqual(atPath: copy, andPath: bundles[0]), "it ran after the bundle was complete")
+        let verify = try VPlayBundleTool.run(["verify", copy])
+        #expect(verify.exitCode == 0, "the copy is a complete bundle: \(verify)")
+        for _ in 0..<50 where !hookLog.appended().contains("on-bundle command for \(bundles[0]) exited with status 0") { usleep(100_000) }
+        #expect(hookLog.appended().contains("on-bundle command for \(bundles[0]) exited with status 0"), "\(hookLog.appended())")
+
+        // A failing command: logged, and nothing changes for the container.
+        try JSONSerialization.data(withJSONObject: ["output": output, "onBundle": "echo uploading; exit 3"])
+            .write(to: URL(fileURLWithPath: config))
+        let id2 = uniqueContainerID("shim-fail")
+        defer { Runc.delete(id2) }
+        let failing = try Shim.run(["run", "--bundle", b.dir, id2], cwd: b.dir, config: config)
+        #expect(failing.status == 128 + SIGSEGV && failing.stdout == rec.stdout, "\(failing)")
+        expectMonitorGone(id2)
+        let second = vplayBundles(in: output, id: id2)
+        try #require(second.count == 1, "\(second)")
+        let line = "on-bundle command for \(second[0]) failed: it exited with status 3"
+        for _ in 0..<100 where !hookLog.appended().contains(line) { usleep(100_000) }
+        #expect(hookLog.appended().contains(line), "\(hookLog.appended())")
+    }
+
     @Test("podman --runtime vplay-runtime: an annotated crash is recorded, exit status 139 as with runc")
     func podmanThroughShim() throws {
         let ws = try ContainerWorkspace("podman-shim")

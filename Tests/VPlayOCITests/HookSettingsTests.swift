@@ -27,6 +27,21 @@ struct HookSettingsTests {
         #expect(s.strict == false)
     }
 
+    @Test("the node config gives the defaults, the annotations override them; recordAll records a container without io.vplay.record, which can still opt out")
+    func nodeConfigDefaults() throws {
+        let node = NodeConfig(recordAll: true, strict: true, window: 5, output: "/var/crash/vplay", trialReplay: false,
+                              onBundle: "cp \"$1\" /srv/")
+        let fromNode = try HookSettings.from(state: state([:]), config: rootfsConfig, node: node)
+        #expect(fromNode.enabled && fromNode.window == 5 && fromNode.outputDirectory == "/var/crash/vplay")
+        #expect(fromNode.strict && !fromNode.trialReplay && fromNode.onBundle == "cp \"$1\" /srv/")
+        let overridden = try HookSettings.from(state: state(["io.vplay.record": "1", "io.vplay.window": "1", "io.vplay.strict": "0",
+                                                             "io.vplay.trial": "1", "io.vplay.output": "/x"]),
+                                               config: rootfsConfig, node: node)
+        #expect(overridden.window == 1 && !overridden.strict && overridden.trialReplay && overridden.outputDirectory == "/x")
+        #expect(try !HookSettings.from(state: state(["io.vplay.record": "0"]), config: rootfsConfig, node: node).enabled)
+        #expect(try !HookSettings.from(state: state([:]), config: rootfsConfig, node: NodeConfig()).enabled)
+    }
+
     @Test("io.vplay.trial and io.vplay.trial-time-limit: trial replay on, 30 s, unless set")
     func trialSettings() throws {
         let d = try settings(["io.vplay.record": "1"])

@@ -25,10 +25,14 @@ struct RuntimeShimInputTests {
         #expect(try NodeConfig.load(path: "/nonexistent/vplay/config.json") == NodeConfig())
         let full = try NodeConfig.parse(Data(#"{"runtime": "/usr/sbin/runc", "hook": "/opt/vplay-hook", "recordAll": true, "strict": true}"#.utf8), path: "c")
         #expect(full == NodeConfig(runtime: "/usr/sbin/runc", hook: "/opt/vplay-hook", recordAll: true, strict: true))
+        let defaults = try NodeConfig.parse(Data(#"{"window": 1.5, "output": "/var/crash", "trialReplay": false, "onBundle": "true"}"#.utf8), path: "c")
+        #expect(defaults == NodeConfig(window: 1.5, output: "/var/crash", trialReplay: false, onBundle: "true"))
         let bad: [(String, String)] = [
             (#"{"recordAll": "yes"}"#, "recordAll must be true or false"),
             (#"{"runtime": "runc"}"#, "runtime must be an absolute path"),
-            (#"{"window": 2}"#, "unknown key \"window\""),
+            (#"{"windows": 2}"#, "unknown key \"windows\""),
+            (#"{"window": 0}"#, "window must be a number of seconds greater than 0"),
+            (#"{"onBundle": ["aws"]}"#, "onBundle must be a shell command"),
             (#"["runc"]"#, "not a JSON object"),
             (#"{"strict": tru"#, "not a JSON object"),
         ]

@@ -60,6 +60,10 @@ int vp_set_child_subreaper(void);
 // cwd /. Returns its pid or -errno.
 pid_t vp_spawn_daemon(const char *const argv[], int keep_fd);
 
+// Starts argv[0] as vp_spawn_daemon does, but as nobody's child (its parent exits at once and is
+// reaped here), so that no waiting for children waits for it. Returns 0 or -errno.
+int vp_spawn_detached(const char *const argv[]);
+
 // userfaultfd, driven from the tracer on an fd taken from the tracee (ioctl numbers are
 // macros Swift cannot import). All return 0 or -errno.
 int vp_pidfd_getfd(pid_t pid, int remote_fd);   // new fd or -errno
