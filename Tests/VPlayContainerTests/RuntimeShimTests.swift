@@ -1,6 +1,6 @@
 // vplay-runtime, the OCI runtime shim for engines that do not read hooks (Docker, containerd,
-// a Kubernetes RuntimeClass): runc and podman driven through it, with a node config of the
-// test's own (VPLAY_CONFIG), never the host's /etc/vplay/config.json.
+// a Kubernetes RuntimeClass): runc, podman and containerd driven through it, with a node config
+// of the test's own (VPLAY_CONFIG), never the host's /etc/vplay/config.json.
 
 import Foundation
 import Testing
@@ -181,6 +181,83 @@ extension ContainerTests {
                                     "--rootfs", rootfs, "/crasher", "/input-a.txt"], timeout: 180)
         id = try #require(Podman.containerID(cidFile: cidFile), "podman wrote no container id:\n\(rec)")
         #expect(rec.status == 128 + SIGSEGV, "\(rec)\n\(vplayLogs(id))")
+        expectMonitorGone(id)
+        try checkCrashBundle(in: output, id: id, containerBundle: nil,
+                             faultAddress: TestInputs.faultAddress(for: TestInputs.files["input-a.txt"]!),
+                             rootfsToDelete: rootfs, ws: ws)
+    }
+}
+
+/// A containerd of the test's own (Debian's package): its root, state and sockets in the
+/// workspace, the CRI plugin off; stopped by pid.
+final class Containerd {
+    let socket: String
+    let daemon: BackgroundProcess
+
+    init(in ws: ContainerWorkspace) throws {
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/containerd") && FileManager.default.isExecutableFile(atPath: "/usr/bin/ctr"),
+                     "containerd is not installed (apt-get install -y containerd)")
+        let dir = ws.root + "/containerd"
+        socket = dir + "/c.sock"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let config = """
+            version = 2
+            root = "\(dir)/root"
+            state = "\(dir)/state"
+            disabled_plugins = ["io.containerd.grpc.v1.cri"]
+            [grpc]
+              address = "\(socket)"
+            [ttrpc]
+              address = "\(socket).ttrpc"
+            """
+        try config.write(toFile: dir + "/config.toml", atomically: true, encoding: .utf8)
+        daemon = try BackgroundProcess("/usr/bin/containerd", ["--config", dir + "/config.toml"])
+        for _ in 0..<100 {
+            if let v = try? ctr(["version"], timeout: 10), v.status == 0 { return }
+            if let ended = daemon.poll() { throw ContainerTestError("containerd did not start:\n\(ended)") }
+            usleep(100_000)
+        }
+        throw ContainerTestError("containerd did not answer on \(socket) within 10 s")
+    }
+
+    func ctr(_ arguments: [String], timeout: Double = 90) throws -> ProcessResult {
+        try runProcess("/usr/bin/ctr", ["--address", socket] + arguments, timeout: timeout)
+    }
+
+    func stop() {
+        kill(daemon.pid, SIGTERM)
+        _ = try? daemon.wait(timeout: 30)
+    }
+}
+
+extension ContainerTests {
+    @Test("containerd with vplay-runtime as the runc binary (ctr run --runc-binary): a crash is recorded and replays, a clean exit leaves nothing; statuses as without the shim")
+    func containerdThroughShim() throws {
+        let ws = try ContainerWorkspace("containerd")
+        defer { ws.remove() }
+        let rootfs = ws.root + "/rootfs"
+        try ws.buildRootfs(at: rootfs)
+        let containerd = try Containerd(in: ws)
+        defer { containerd.stop() }
+        let output = ws.root + "/out"
+        let shim = try Locations.vplayRuntime()
+        let recorded = ["--runc-binary", shim, "--annotation", "io.vplay.record=1", "--annotation", "io.vplay.output=\(output)"]
+            + HookAnnotations.recordingPath.flatMap { ["--annotation", "\($0.key)=\($0.value)"] }
+
+        let native = try containerd.ctr(["run", "--rm", "--rootfs", rootfs, uniqueContainerID("ctd-native"), "/crasher", "/input-a.txt"])
+        try #require(native.status == 128 + SIGSEGV, "ctr run without the shim: \(native)")
+
+        let okID = uniqueContainerID("ctd-ok")
+        defer { Monitor.killLeftover(okID) }
+        let ok = try containerd.ctr(["run", "--rm"] + recorded + ["--rootfs", rootfs, okID, "/okay", "/input-a.txt"])
+        #expect(ok.status == 0, "\(ok)\n\(vplayLogs(okID))")
+        expectMonitorGone(okID)
+        #expect(vplayBundles(in: output, id: okID).isEmpty, "a clean exit leaves no bundle")
+
+        let id = uniqueContainerID("ctd-crash")
+        defer { Monitor.killLeftover(id) }
+        let rec = try containerd.ctr(["run", "--rm"] + recorded + ["--rootfs", rootfs, id, "/crasher", "/input-a.txt"])
+        #expect(rec.status == native.status && rec.stdout == native.stdout, "\(rec)\n\(vplayLogs(id))")
         expectMonitorGone(id)
         try checkCrashBundle(in: output, id: id, containerBundle: nil,
                              faultAddress: TestInputs.faultAddress(for: TestInputs.files["input-a.txt"]!),
