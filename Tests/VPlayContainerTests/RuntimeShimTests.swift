@@ -1,5 +1,5 @@
 // vplay-runtime, the OCI runtime shim for engines that do not read hooks (Docker, containerd,
-// a Kubernetes RuntimeClass): runc, podman and containerd driven through it, with a node config
+// a Kubernetes RuntimeClass): runc, podman, containerd and Docker driven through it, with a node config
 // of the test's own (VPLAY_CONFIG), never the host's /etc/vplay/config.json.
 
 import Foundation
@@ -258,6 +258,86 @@ extension ContainerTests {
         defer { Monitor.killLeftover(id) }
         let rec = try containerd.ctr(["run", "--rm"] + recorded + ["--rootfs", rootfs, id, "/crasher", "/input-a.txt"])
         #expect(rec.status == native.status && rec.stdout == native.stdout, "\(rec)\n\(vplayLogs(id))")
+        expectMonitorGone(id)
+        try checkCrashBundle(in: output, id: id, containerBundle: nil,
+                             faultAddress: TestInputs.faultAddress(for: TestInputs.files["input-a.txt"]!),
+                             rootfsToDelete: rootfs, ws: ws)
+    }
+}
+
+/// A dockerd of the test's own (Debian's docker.io): its data, exec root and socket in the
+/// workspace, no networking, vplay-runtime registered as the runtime "vplay", the node config
+/// in its environment (which reaches the runtime through containerd and its shim).
+final class Dockerd {
+    let socket: String
+    let daemon: BackgroundProcess
+
+    init(in ws: ContainerWorkspace, nodeConfig: String) throws {
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/sbin/dockerd") && FileManager.default.isExecutableFile(atPath: "/usr/bin/docker"),
+                     "Docker is not installed (apt-get install -y docker.io)")
+        let dir = ws.root + "/docker"
+        socket = dir + "/d.sock"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let runtimes = ["runtimes": ["vplay": ["path": try Locations.vplayRuntime()]]]
+        try JSONSerialization.data(withJSONObject: runtimes).write(to: URL(fileURLWithPath: dir + "/daemon.json"))
+        daemon = try BackgroundProcess("/usr/sbin/dockerd", [
+            "--config-file", dir + "/daemon.json", "--data-root", dir + "/data", "--exec-root", dir + "/exec",
+            "--pidfile", dir + "/docker.pid", "-H", "unix://" + socket,
+            "--bridge=none", "--iptables=false", "--ip6tables=false", "--ip-masq=false",
+        ], environment: ["VPLAY_CONFIG": nodeConfig])
+        for _ in 0..<200 {
+            if let v = try? docker(["version"], timeout: 10), v.status == 0 { return }
+            if let ended = daemon.poll() { throw ContainerTestError("dockerd did not start:\n\(ended)") }
+            usleep(100_000)
+        }
+        throw ContainerTestError("dockerd did not answer on \(socket) within 20 s")
+    }
+
+    func docker(_ arguments: [String], stdin: Data? = nil, timeout: Double = 120) throws -> ProcessResult {
+        try runProcess("/usr/bin/docker", ["-H", "unix://" + socket] + arguments, stdin: stdin, timeout: timeout)
+    }
+
+    func stop() {
+        kill(daemon.pid, SIGTERM)
+        _ = try? daemon.wait(timeout: 60)
+    }
+}
+
+extension ContainerTests {
+    @Test("Docker with vplay-runtime as a runtime of daemon.json (docker run --runtime vplay), recordAll in the node config: a crash is recorded and replays, a clean exit leaves nothing; statuses as with runc")
+    func dockerThroughShim() throws {
+        let ws = try ContainerWorkspace("docker")
+        defer { ws.remove() }
+        let rootfs = ws.root + "/rootfs"
+        try ws.buildRootfs(at: rootfs)
+        // Docker 20.10 has no --annotation: the node config records every container of this daemon.
+        let output = ws.root + "/out"
+        let config = ws.root + "/node.json"
+        try JSONSerialization.data(withJSONObject: ["recordAll": true, "output": output]).write(to: URL(fileURLWithPath: config))
+        let dockerd = try Dockerd(in: ws, nodeConfig: config)
+        defer { dockerd.stop() }
+        // The image: a tarball of the test's rootfs.
+        let tar = try runProcess("tar", ["-C", rootfs, "-cf", ws.root + "/rootfs.tar", "."], timeout: 60)
+        try #require(tar.exitCode == 0, "\(tar)")
+        let image = "vplay-test:\(getpid())"
+        let imported = try dockerd.docker(["import", ws.root + "/rootfs.tar", image])
+        try #require(imported.status == 0, "docker import: \(imported)")
+
+        let native = try dockerd.docker(["run", "--rm", "--network", "none", image, "/crasher", "/input-a.txt"])
+        try #require(native.status == 128 + SIGSEGV, "docker run with runc: \(native)")
+        #expect(vplayFilesBelow(output).isEmpty, "runc alone records nothing")
+
+        let ok = try dockerd.docker(["run", "--rm", "--network", "none", "--runtime", "vplay", image, "/okay", "/input-a.txt"])
+        #expect(ok.status == 0, "\(ok)")
+        #expect(vplayFilesBelow(output).isEmpty, "a clean exit leaves no bundle")
+
+        let cidFile = ws.root + "/crash.cid"
+        let rec = try dockerd.docker(["run", "--rm", "--network", "none", "--runtime", "vplay", "--cidfile", cidFile, image,
+                                      "/crasher", "/input-a.txt"])
+        let id = readFile(cidFile).trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { if !id.isEmpty { Monitor.killLeftover(id) } }
+        #expect(rec.status == native.status && rec.stdout == native.stdout, "\(rec)\n\(vplayLogs(id))")
+        try #require(!id.isEmpty, "docker wrote no container id")
         expectMonitorGone(id)
         try checkCrashBundle(in: output, id: id, containerBundle: nil,
                              faultAddress: TestInputs.faultAddress(for: TestInputs.files["input-a.txt"]!),
