@@ -88,7 +88,7 @@ public struct HookSettings: Equatable, Sendable {
         let bundleDir = Paths.absolute(state.bundle.isEmpty ? (config?.bundle ?? "/") : state.bundle,
                                        relativeTo: FileManager.default.currentDirectoryPath)
         let defaultOutput = node.output ?? bundleDir + "/" + defaultOutputName
-        let enabled = annotations[Key.record].map { isEnabled($0) } ?? node.recordAll
+        let enabled = node.records(annotations: annotations)
         guard enabled else {
             return HookSettings(enabled: false, outputDirectory: defaultOutput,
                                 strict: node.strict || strictRequested(annotations: annotations), annotations: annotations)

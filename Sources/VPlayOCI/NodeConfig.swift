@@ -6,6 +6,9 @@
 //     "hook": "/usr/local/bin/vplay-hook",  the hook to install (default: next to vplay-runtime)
 //     "recordAll": false,                   record every container, not only those annotated
 //                                           io.vplay.record=1
+//     "recordWhen": {                       or those with an annotation whose whole value
+//       "io.kubernetes.cri.image-name": "^registry.example/shop/.*"    matches (any entry)
+//     },
 //     "strict": false,                      a container whose recording cannot be set up does
 //                                           not start (default: it runs unrecorded)
 //     "window": 2,                          seconds per window
@@ -27,7 +30,7 @@ import VPlayJSON
 public struct NodeConfig: Equatable, Sendable {
     public static let defaultPath = "/etc/vplay/config.json"
     public static let environmentVariable = "VPLAY_CONFIG"
-    static let keys: Set<String> = ["runtime", "hook", "recordAll", "strict", "window", "output", "trialReplay", "onBundle"]
+    static let keys: Set<String> = ["runtime", "hook", "recordAll", "recordWhen", "strict", "window", "output", "trialReplay", "onBundle"]
 
     public var runtime: String?
     public var hook: String?
@@ -37,6 +40,8 @@ public struct NodeConfig: Equatable, Sendable {
     public var output: String?
     public var trialReplay: Bool?
     public var onBundle: String?
+    /// Annotation name → pattern its whole value must match; any match selects the container.
+    public var recordWhen: [String: String] = [:]
 
     public init(runtime: String? = nil, hook: String? = nil, recordAll: Bool = false, strict: Bool = false,
                 window: Double? = nil, output: String? = nil, trialReplay: Bool? = nil, onBundle: String? = nil) {
@@ -85,6 +90,15 @@ public struct NodeConfig: Equatable, Sendable {
             guard let seconds, seconds > 0, seconds.isFinite else { throw .malformedConfig(path, "window must be a number of seconds greater than 0") }
             config.window = seconds
         }
+        if let value = object["recordWhen"] {
+            guard case .object(let rules) = value else { throw .malformedConfig(path, "recordWhen must map annotation names to patterns") }
+            for (name, rule) in rules {
+                guard case .string(let pattern) = rule, (try? NSRegularExpression(pattern: pattern)) != nil else {
+                    throw .malformedConfig(path, "recordWhen.\(name) must be a regular expression as a string")
+                }
+                config.recordWhen[name] = pattern
+            }
+        }
         if let value = object["onBundle"] {
             guard case .string(let command) = value, !command.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw .malformedConfig(path, "onBundle must be a shell command as a string")
@@ -92,6 +106,17 @@ public struct NodeConfig: Equatable, Sendable {
             config.onBundle = command
         }
         return config
+    }
+
+    /// Whether a container with these annotations is recorded: its io.vplay.record when it has
+    /// one (io.vplay.record=0 opts out of every rule), else recordAll or a recordWhen match.
+    public func records(annotations: [String: String]) -> Bool {
+        if let own = annotations[HookSettings.Key.record] { return HookSettings.isEnabled(own) }
+        return recordAll || recordWhen.contains { name, pattern in
+            guard let value = annotations[name], let regex = try? NSRegularExpression(pattern: pattern) else { return false }
+            let whole = NSRange(value.startIndex..., in: value)
+            return regex.firstMatch(in: value, options: [.anchored], range: whole).map { $0.range == whole } ?? false
+        }
     }
 
     static func absolutePath(_ value: JSONValue?, _ key: String, _ path: String) throws(OCIError) -> String? {

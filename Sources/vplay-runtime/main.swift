@@ -15,7 +15,7 @@ let usage = """
 
     Runs the real OCI runtime with this command line unchanged. On `create` and `run`, a
     container annotated io.vplay.record=1 (or every container, with "recordAll": true) gets
-    vplay's hooks in its config.json first.
+    vplay's hooks in its config.json first (also one whose annotations match "recordWhen").
 
     Node config: \(NodeConfig.defaultPath) (or $\(NodeConfig.environmentVariable)): "runtime" (the
     real runtime; default runc on PATH), "hook" (default: vplay-hook next to this program),
@@ -62,7 +62,7 @@ func prepare(_ line: RuntimeCommandLine, _ config: NodeConfig, environment: [Str
     do {
         let oci = try OCIConfig.load(bundle: bundle)
         strict = strict || HookSettings.strictRequested(annotations: oci.annotations)
-        guard config.recordAll || HookSettings.isEnabled(oci.annotations[HookSettings.Key.record]) else { return true }
+        guard config.records(annotations: oci.annotations) else { return true }
         let hook = hookPath(config)
         guard isExecutable(hook) else { throw OCIError.invalidHookPath("\(hook) (not an executable)") }
         // Runtimes run hooks with the entry's environment only: a node config named by

@@ -43,7 +43,7 @@ extension ContainerTests {
                              rootfsToDelete: b.rootfs, ws: ws)
     }
 
-    @Test("vplay-runtime: an annotated container that exits 0 leaves no bundle; one without the annotation is passed through untouched")
+    @Test("vplay-runtime: an annotated container that exits 0 leaves no bundle; one without the annotation is passed through untouched; a recordWhen rule selects one by another annotation")
     func shimPassesThrough() throws {
         let ws = try ContainerWorkspace("shim-pass")
         defer { ws.remove() }
@@ -66,6 +66,19 @@ extension ContainerTests {
         #expect(readFile(plain.configPath) == before, "config.json of a container that did not ask is left as it was")
         #expect(vplayFilesBelow(plain.dir).isEmpty, "nothing recorded: \(vplayFilesBelow(plain.dir))")
         #expect(!FileManager.default.fileExists(atPath: Locations.monitorPIDFile(plainID)), "no monitor for \(plainID)")
+
+        // A node-wide rule selects a container by another annotation (a container or image name).
+        let named = try ws.makeBundle("named", args: ["/crasher", "/input-a.txt"])
+        try named.setAnnotations(["io.kubernetes.cri.container-name": "api"].merging(HookAnnotations.recordingPath) { $1 })
+        let rules = ws.root + "/rules.json"
+        try JSONSerialization.data(withJSONObject: ["recordWhen": ["io.kubernetes.cri.container-name": "api|web"]])
+            .write(to: URL(fileURLWithPath: rules))
+        let namedID = uniqueContainerID("shim-named")
+        defer { Runc.delete(namedID) }
+        let selected = try Shim.run(["run", "--bundle", named.dir, namedID], cwd: named.dir, config: rules)
+        #expect(selected.status == 128 + SIGSEGV, "\(selected)\n\(vplayLogs(namedID))")
+        expectMonitorGone(namedID)
+        #expect(vplayBundles(in: named.outputDirectory, id: namedID).count == 1, "recordWhen selected it:\n\(vplayLogs(namedID))")
 
         // Every other subcommand passes through: its output and status are runc's.
         let shimList = try Shim.run(["--help"], cwd: ws.root, config: ws.root + "/none.json")

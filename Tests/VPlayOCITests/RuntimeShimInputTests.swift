@@ -46,5 +46,19 @@ struct RuntimeShimInputTests {
         }
         #expect(NodeConfig.path(environment: ["VPLAY_CONFIG": "/tmp/n.json"]) == "/tmp/n.json")
         #expect(NodeConfig.path(environment: [:]) == NodeConfig.defaultPath)
+        #expect(throws: OCIError.self) { try NodeConfig.parse(Data(#"{"recordWhen": {"a": "("}}"#.utf8), path: "c") }
+        #expect(throws: OCIError.self) { try NodeConfig.parse(Data(#"{"recordWhen": ["a"]}"#.utf8), path: "c") }
+    }
+
+    @Test("which containers a node config records: io.vplay.record first, then recordAll, then any recordWhen pattern matching a whole annotation value")
+    func selection() throws {
+        let rule = try NodeConfig.parse(Data(#"{"recordWhen": {"io.kubernetes.cri.image-name": "registry.example/shop/.*", "io.kubernetes.cri.container-name": "api"}}"#.utf8), path: "c")
+        #expect(rule.records(annotations: ["io.kubernetes.cri.image-name": "registry.example/shop/cart:1"]))
+        #expect(rule.records(annotations: ["io.kubernetes.cri.container-name": "api"]))
+        #expect(!rule.records(annotations: ["io.kubernetes.cri.container-name": "api-2"]), "the whole value must match")
+        #expect(!rule.records(annotations: ["io.kubernetes.cri.image-name": "mirror/registry.example/shop/cart"]))
+        #expect(!rule.records(annotations: ["io.kubernetes.cri.container-name": "api", "io.vplay.record": "0"]), "the container's own opt-out wins")
+        #expect(NodeConfig().records(annotations: ["io.vplay.record": "1"]) && !NodeConfig().records(annotations: [:]))
+        #expect(NodeConfig(recordAll: true).records(annotations: [:]))
     }
 }
