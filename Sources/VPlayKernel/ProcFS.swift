@@ -173,27 +173,24 @@ public func threadCPUNanos(_ tid: Int32) -> UInt64? {
 
 /// FNV-1a 64 of the bytes in `ranges` (start, length pairs); unreadable bytes count as absent.
 public func memoryFingerprint(_ memory: ProcessMemory, ranges: [UInt64]) -> UInt64 {
-    var hash = FNV1a.basis
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     for i in stride(from: 0, to: ranges.count - 1, by: 2) {
-        for run in memory.readAvailable(ranges[i], count: Int(ranges[i + 1])) { FNV1a.fold(run.bytes, into: &hash) }
+        for run in memory.readAvailable(ranges[i], count: Int(ranges[i + 1])) {
+            run.bytes.withUnsafeBufferPointer { bytes in
+                for b in bytes { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+            }
+        }
     }
     return hash
 }
 
 /// The fingerprint of bytes already read (as `memoryFingerprint` of one range holding them).
 public func memoryFingerprint(of bytes: [UInt8]) -> UInt64 {
-    var hash = FNV1a.basis
-    FNV1a.fold(bytes, into: &hash)
-    return hash
-}
-
-enum FNV1a {
-    static let basis: UInt64 = 0xcbf2_9ce4_8422_2325
-    static func fold(_ bytes: [UInt8], into hash: inout UInt64) {
-        bytes.withUnsafeBufferPointer { buffer in
-            for b in buffer { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
-        }
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    bytes.withUnsafeBufferPointer { buffer in
+        for b in buffer { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
     }
+    return hash
 }
 
 /// A thread's CPU-time counter, kept open so each reading is one pread.

@@ -730,9 +730,8 @@ public final class Replayer {
         // time cannot tell (each hit costs far more than an iteration): bound each attempt in time.
         // After a fast-forward only the last stretch is walked, so a few times the recorded CPU
         // time is plenty; past that it overshot, and the walk from the start begins sooner.
-        // A point without CPU time (a preemption's) is not fast-forwarded to: no attempt to bound.
-        let attempt = point.flatMap { $0.cpuNanos > 0 ? 2 + 4 * Double($0.cpuNanos) / 1e9 : nil } ?? .infinity
-        let deadline = min(self.deadline, monotonicSeconds() + (fastForwardMargin < 1 ? min(60, attempt) : .infinity))
+        let attempt = point.map { 2 + 4 * Double($0.cpuNanos) / 1e9 } ?? .infinity
+        let deadline = min(self.deadline, monotonicSeconds() + (fastForwardMargin < 1 && point != nil ? min(60, attempt) : .infinity))
         try withReplayBreakpoint(t, at: registers.rip) {
             try walkBreakpointHits(t, registers: registers, point: point, deadline: deadline)
         }
@@ -763,13 +762,12 @@ public final class Replayer {
 
     /// Resumes `t` from one DR0 hit to the next until the registers (and the point's fingerprint) match.
     private func walkBreakpointHits(_ t: ReplayThread, registers: Registers, point: AsyncPoint?, deadline: Double) throws {
-        var hits = 0, matches = 0
+        var hits = 0
         while true {
             let stop = try advance(t)
             guard case .signal(SIGTRAP, let regs) = stop, regs.rip == registers.rip else {
                 logger.debug("async point: thread \(t.recordedTid) \(describe(stop)) after \(hits) hits")
-                if matches > 0 { missedPoint = index }
-                if let point, point.cpuNanos > 0 { throw Overshoot() }
+                if point != nil { throw Overshoot() }  // an earlier fast-forward may have overshot: again without it
                 throw Divergence("thread \(t.recordedTid) never reached pc 0x\(hex(registers.rip)) with the recorded registers, where an asynchronous signal arrived; instead it \(describe(stop))")
             }
             hits += 1
@@ -777,7 +775,6 @@ public final class Replayer {
                 logger.trace("hit \(hits): registers differ: \(regs.differences(from: registers).joined(separator: ", "))")
             } else {
                 logger.trace("registers match at hit \(hits)")
-                matches += 1
                 guard let point, let memory, !loosePoints.contains(index) else { return }
                 if memoryFingerprint(memory, ranges: point.ranges) == point.fingerprint {
                     logger.debug("async point reached after \(hits) breakpoint hits")

@@ -241,10 +241,34 @@ final class Containerd {
         kill(daemon.pid, SIGTERM)
         _ = try? daemon.wait(timeout: 30)
     }
+
+    /// Imports `rootfs` as the image `name`: an OCI image layout (one uncompressed layer) in a
+    /// tarball, made here; the native snapshotter, which works on any filesystem.
+    func importImage(rootfs: String, name: String, in dir: String) throws {
+        let script = #"""
+            set -eu
+            cd "$1"; mkdir -p layout/blobs/sha256
+            blob() { d=$(sha256sum "$1" | cut -d' ' -f1); s=$(stat -c %s "$1"); mv "$1" "layout/blobs/sha256/$d"; echo "$d $s"; }
+            tar -C "$2" -cf layer.tar .
+            set -- "$@" $(blob layer.tar)
+            printf '{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' "$4" > config.json
+            set -- "$@" $(blob config.json)
+            printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:%s","size":%s}]}' "$6" "$7" "$4" "$5" > manifest.json
+            set -- "$@" $(blob manifest.json)
+            printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"io.containerd.image.name":"%s","org.opencontainers.image.ref.name":"1"}}]}' "$8" "$9" "$3" > layout/index.json
+            printf '{"imageLayoutVersion":"1.0.0"}' > layout/oci-layout
+            tar -C layout -cf image.tar .
+            """#
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let made = try runProcess("/bin/sh", ["-c", script, "sh", dir, rootfs, name], timeout: 120)
+        try #require(made.exitCode == 0, "building the image tarball: \(made)")
+        let imported = try ctr(["images", "import", "--snapshotter", "native", dir + "/image.tar"], timeout: 120)
+        try #require(imported.status == 0 && imported.stdout.contains(name), "ctr images import: \(imported)")
+    }
 }
 
 extension ContainerTests {
-    @Test("containerd with vplay-runtime as the runc binary (ctr run --runc-binary): a crash is recorded and replays, a clean exit leaves nothing; statuses as without the shim")
+    @Test("containerd with vplay-runtime as the runc binary (ctr run --runc-binary): a crash in an image imported from a tarball made by the test is recorded and replays, a clean exit leaves nothing; statuses as without the shim")
     func containerdThroughShim() throws {
         let ws = try ContainerWorkspace("containerd")
         defer { ws.remove() }
@@ -257,9 +281,12 @@ extension ContainerTests {
         let recorded = ["--runc-binary", shim, "--annotation", "io.vplay.record=1", "--annotation", "io.vplay.output=\(output)"]
             + HookAnnotations.recordingPath.flatMap { ["--annotation", "\($0.key)=\($0.value)"] }
 
-        let native = try containerd.ctr(["run", "--rm", "--rootfs", rootfs, uniqueContainerID("ctd-native"), "/crasher", "/input-a.txt"])
+        let image = "docker.io/library/vplay-test:\(getpid())"
+        try containerd.importImage(rootfs: rootfs, name: image, in: ws.root + "/image")
+        let native = try containerd.ctr(["run", "--rm", "--snapshotter", "native", image, uniqueContainerID("ctd-native"), "/crasher", "/input-a.txt"])
         try #require(native.status == 128 + SIGSEGV, "ctr run without the shim: \(native)")
 
+        // From a rootfs directory, and from the imported image.
         let okID = uniqueContainerID("ctd-ok")
         defer { Monitor.killLeftover(okID) }
         let ok = try containerd.ctr(["run", "--rm"] + recorded + ["--rootfs", rootfs, okID, "/okay", "/input-a.txt"])
@@ -269,7 +296,7 @@ extension ContainerTests {
 
         let id = uniqueContainerID("ctd-crash")
         defer { Monitor.killLeftover(id) }
-        let rec = try containerd.ctr(["run", "--rm"] + recorded + ["--rootfs", rootfs, id, "/crasher", "/input-a.txt"])
+        let rec = try containerd.ctr(["run", "--rm", "--snapshotter", "native"] + recorded + [image, id, "/crasher", "/input-a.txt"])
         #expect(rec.status == native.status && rec.stdout == native.stdout, "\(rec)\n\(vplayLogs(id))")
         expectMonitorGone(id)
         try checkCrashBundle(in: output, id: id, containerBundle: nil,
