@@ -48,7 +48,6 @@ extension Replayer {
         guard let memory else { return false }
         if try moveOutOfSite(t, stub.site, registers: registers) { return true }
         guard debuggerPermits(t, stub.site, how: decidedResume(t)) else { return false }
-        let before = t.pointReach
         try memory.write(stub.page, stub.bytes)
         try patch(t, stub)
         defer {
@@ -57,22 +56,19 @@ extension Replayer {
             } catch {
                 logger.warning("could not take the filter stub's patch out of thread \(t.recordedTid): \(error)")
             }
-            t.pointReach = before
         }
         var matches = 0
-        let loose = loosePoints.contains(index)
+        let missed = { (stop: Stop) -> Divergence in
+            if matches > 0 { self.missedPoint = self.index }
+            return Divergence("thread \(t.recordedTid) never reached pc 0x\(hex(registers.rip)) with the recorded registers, where an asynchronous signal arrived; instead it \(self.describe(stop))")
+        }
         while true {
             let stop = try advance(t)
-            guard case .signal(SIGTRAP, let trapped) = stop else {
-                if matches > 0 { missedPoint = index }
-                throw Divergence("thread \(t.recordedTid) never reached pc 0x\(hex(registers.rip)) with the recorded registers, where an asynchronous signal arrived; instead it \(describe(stop))")
-            }
+            guard case .signal(SIGTRAP, let trapped) = stop else { throw missed(stop) }
             if case .unpatched = t.pointReach {
                 // DR0 on the point while a debugger's stop keeps the patch out.
                 guard trapped.rip == registers.rip else { throw Divergence("thread \(t.recordedTid) stopped at 0x\(hex(trapped.rip)) on its way to an asynchronous point") }
-                if try sameState(trapped, registers), point.map({ loose || memoryFingerprint(memory, ranges: $0.ranges) == $0.fingerprint }) ?? true {
-                    return true
-                }
+                if try sameState(trapped, registers), fingerprintHolds(point) { return true }
                 continue
             }
             if stub.site.guarded.contains(trapped.rip) {
@@ -82,14 +78,11 @@ extension Replayer {
                 try memory.write(stub.site.start, stub.patch)
                 continue
             }
-            guard trapped.rip == stub.trapReturn else {
-                if matches > 0 { missedPoint = index }
-                throw Divergence("thread \(t.recordedTid) never reached pc 0x\(hex(registers.rip)) with the recorded registers, where an asynchronous signal arrived; instead it \(describe(stop))")
-            }
+            guard trapped.rip == stub.trapReturn else { throw missed(stop) }
             matches += 1
             let here = stub.registersAtPoint(trapped: trapped, savedRSP: try memory.readU64(stub.savedRSPAddress),
                                              savedFlags: try memory.readU64(stub.savedFlagsAddress))
-            if let point, !loose, memoryFingerprint(memory, ranges: point.ranges) != point.fingerprint {
+            if !fingerprintHolds(point) {
                 logger.trace("filter stub: registers match \(matches), memory differs")
                 continue  // resumes after the trap: the stub goes on as on a miss
             }
@@ -98,6 +91,13 @@ extension Replayer {
             logger.debug("async point reached through a filter stub at 0x\(hex(registers.rip)) after \(matches) register matches")
             return true
         }
+    }
+
+    /// Whether memory is as at `point` (no point: nothing to check), or the point is one whose
+    /// first register match is taken (`loosePoints`).
+    func fingerprintHolds(_ point: AsyncPoint?) -> Bool {
+        guard let point, let memory, !loosePoints.contains(index) else { return true }
+        return memoryFingerprint(memory, ranges: point.ranges) == point.fingerprint
     }
 
     /// Puts the jump in (and the watches on resume places inside the site); `t` then resumes silently.

@@ -704,10 +704,7 @@ public final class Replayer {
     /// The thread was switched out in user mode at `registers`: it runs exactly that far, and
     /// stays there while the threads that ran next in the recording run.
     func runToPreemption(_ t: ReplayThread, registers: Registers, point: AsyncPoint?) throws {
-        if try sameState(try t.tracee.registers(), registers), let memory,
-           point.map({ loosePoints.contains(index) || memoryFingerprint(memory, ranges: $0.ranges) == $0.fingerprint }) ?? true {
-            return
-        }
+        if try sameState(try t.tracee.registers(), registers), fingerprintHolds(point) { return }
         try runToBreakpoint(t, registers: registers, point: point)
     }
 
@@ -775,9 +772,8 @@ public final class Replayer {
                 logger.trace("hit \(hits): registers differ: \(regs.differences(from: registers).joined(separator: ", "))")
             } else {
                 logger.trace("registers match at hit \(hits)")
-                guard let point, let memory, !loosePoints.contains(index) else { return }
-                if memoryFingerprint(memory, ranges: point.ranges) == point.fingerprint {
-                    logger.debug("async point reached after \(hits) breakpoint hits")
+                if fingerprintHolds(point) {
+                    if point != nil { logger.debug("async point reached after \(hits) breakpoint hits") }
                     return
                 }
             }
