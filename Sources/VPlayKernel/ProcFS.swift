@@ -175,18 +175,19 @@ public func threadCPUNanos(_ tid: Int32) -> UInt64? {
 public func memoryFingerprint(_ memory: ProcessMemory, ranges: [UInt64]) -> UInt64 {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     for i in stride(from: 0, to: ranges.count - 1, by: 2) {
-        for run in memory.readAvailable(ranges[i], count: Int(ranges[i + 1])) {
-            run.bytes.withUnsafeBufferPointer { bytes in
-                for b in bytes { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
-            }
-        }
+        for run in memory.readAvailable(ranges[i], count: Int(ranges[i + 1])) { hash = fnv1a(run.bytes, from: hash) }
     }
     return hash
 }
 
 /// The fingerprint of bytes already read (as `memoryFingerprint` of one range holding them).
 public func memoryFingerprint(of bytes: [UInt8]) -> UInt64 {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    fnv1a(bytes, from: 0xcbf2_9ce4_8422_2325)
+}
+
+/// FNV-1a 64 of `bytes`, continued from `hash`.
+func fnv1a(_ bytes: [UInt8], from hash: UInt64) -> UInt64 {
+    var hash = hash
     bytes.withUnsafeBufferPointer { buffer in
         for b in buffer { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
     }
