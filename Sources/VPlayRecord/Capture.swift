@@ -25,11 +25,17 @@ extension Recorder {
 
     /// Threads whose last event in `log` is a call's entry.
     static func threadsEndingInCalls(_ log: [LogEvent]) -> Set<Int32> {
-        var seen: Set<Int32> = [], inCall: Set<Int32> = []
-        for event in log.reversed() where seen.insert(event.tid).inserted {
-            if case .syscallEntry = event { inCall.insert(event.tid) }
-        }
-        return inCall
+        Set(lastEvents(log).compactMap { tid, index in
+            if case .syscallEntry = log[index] { return tid }
+            return nil
+        })
+    }
+
+    /// The index of each thread's last event in `log`.
+    static func lastEvents(_ log: [LogEvent]) -> [Int32: Int] {
+        var last: [Int32: Int] = [:]
+        for index in log.indices { last[log[index].tid] = index }
+        return last
     }
 
     /// A result an interrupt gives a call it takes a thread out of: a restart code, or EINTR.
@@ -41,12 +47,8 @@ extension Recorder {
     /// out of it by the process's end (the logger saw the call return): the call did not
     /// return, as the ptrace path logs it (an entry without an exit).
     static func endingInsideCalls(_ log: [LogEvent], except crashTid: Int32) -> [LogEvent] {
-        var seen: Set<Int32> = [crashTid]
         var drop: Set<Int> = []
-        for index in log.indices.reversed() {
-            let tid = log[index].tid
-            guard !seen.contains(tid) else { continue }
-            seen.insert(tid)
+        for (tid, index) in lastEvents(log) where tid != crashTid {
             if case .syscallExit(_, _, _, let result, _) = log[index], returnsToBeRestarted(result) { drop.insert(index) }
         }
         return drop.isEmpty ? log : log.enumerated().filter { !drop.contains($0.offset) }.map(\.element)
