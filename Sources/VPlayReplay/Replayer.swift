@@ -861,7 +861,9 @@ public final class Replayer {
         let sig = first.signalToDeliver
         first.signalToDeliver = 0
         try first.tracee.resumeSyscall(signal: sig)
-        for t in threads.values where t !== first && !t.exited { try? t.tracee.resume() }
+        // The other threads stay stopped at their last event: the group exit's SIGKILL wakes and
+        // ends them there. Resumed, they would run code past the recording (a page of libc the
+        // bundle lacks, a syscall the log does not have).
         // Only this replay's tasks are waited for (a trial replay runs inside the recorder, whose
         // other tracees must keep their events), the group leader last: it reports when all ended.
         let order = threads.values.filter { $0.realTid != pid } + threads.values.filter { $0.realTid == pid }
