@@ -43,7 +43,9 @@ public struct FilterStub: Equatable, Sendable {
         [r.rax, r.rcx, r.rdx, r.rbx, r.rbp, r.rsi, r.rdi, r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rsp]
     }
 
-    public init(page: UInt64, site: PatchSite, registers: Registers) throws(PatchRefusal) {
+    /// `ignoring`: encodings of registers left out of the compare (those a `rep movs` at the
+    /// point changes between iterations: the caller finishes that match itself).
+    public init(page: UInt64, site: PatchSite, registers: Registers, ignoring: Set<UInt8> = []) throws(PatchRefusal) {
         self.page = page
         self.site = site
         var code = Assembler(at: page + Self.codeOffset)
@@ -52,7 +54,7 @@ public struct FilterStub: Equatable, Sendable {
         code.leaRSP(page + Self.stackTopOffset)
         code.emit([0x9C])  // pushfq
         var misses: [Int] = []
-        for (i, register) in Self.compared.enumerated() {
+        for (i, register) in Self.compared.enumerated() where !ignoring.contains(register) {
             code.compare(register: register, with: page + Self.registersOffset + UInt64(8 * i))
             misses.append(code.jumpIfNotEqual())
         }

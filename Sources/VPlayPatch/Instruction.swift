@@ -29,6 +29,8 @@ public struct Instruction: Equatable, Sendable {
     public var isBranchTargetMark: Bool
     /// rdtsc/rdtscp: replay traps these, and the trap must name the program's own pc.
     public var readsTimestamp: Bool
+    /// `rep movs`/`rep stos` (64-bit addresses): interrupts land between its iterations.
+    public var repeatedString: RepeatedString? = nil
 
     public var length: Int { bytes.count }
     public var end: UInt64 { address &+ UInt64(bytes.count) }
@@ -68,6 +70,7 @@ public struct InstructionDecoder: Sendable {
         var instruction = Instruction(address: address, bytes: own, flow: .next, ripDisplacementOffset: nil,
                                       irregularBranch: false, isBranchTargetMark: raw.mnemonic == ZYDIS_MNEMONIC_ENDBR64,
                                       readsTimestamp: raw.mnemonic == ZYDIS_MNEMONIC_RDTSC || raw.mnemonic == ZYDIS_MNEMONIC_RDTSCP)
+        instruction.repeatedString = Self.repeatedString(raw)
         let hasModRM = raw.attributes & UInt64(ZYDIS_ATTRIB_HAS_MODRM) != 0
         if hasModRM, raw.raw.modrm.mod == 0, raw.raw.modrm.rm == 5, raw.raw.disp.size == 32 {
             instruction.ripDisplacementOffset = Int(raw.raw.disp.offset)
@@ -92,6 +95,19 @@ public struct InstructionDecoder: Sendable {
             if raw.mnemonic == ZYDIS_MNEMONIC_SYSENTER { instruction.flow = .kernel }
         }
         return instruction
+    }
+
+    /// movs (A4/A5) or stos (AA/AB) of the one-byte map under a `rep` (F3) prefix, with 64-bit
+    /// addresses (rcx, rsi, rdi count, not their low halves).
+    static func repeatedString(_ raw: ZydisDecodedInstruction) -> RepeatedString? {
+        guard raw.attributes & UInt64(ZYDIS_ATTRIB_HAS_REP) != 0, raw.opcode_map == ZYDIS_OPCODE_MAP_DEFAULT,
+              raw.address_width == 64, [8, 16, 32, 64].contains(raw.operand_width) else { return nil }
+        let size = UInt64(raw.operand_width / 8)
+        switch raw.opcode {
+        case 0xA4, 0xA5: return RepeatedString(operation: .move, elementSize: size)
+        case 0xAA, 0xAB: return RepeatedString(operation: .store, elementSize: size)
+        default: return nil
+        }
     }
 
     /// jcc rel8 (70-7F) or jcc rel32 (0F 80-8F), without prefixes: the forms relocation rewrites.

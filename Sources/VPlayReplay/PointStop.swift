@@ -7,16 +7,16 @@ extension Replayer {
     /// none can be placed: no stub page is near, the code there is unsafe to cover with a jump, or
     /// a debugger's breakpoints or debug registers are in the way. Only `t` runs while the patch
     /// is in, so only `t` can meet it.
-    func filterStub(for t: ReplayThread, at registers: Registers) throws -> FilterStub? {
+    func filterStub(for t: ReplayThread, at registers: Registers, string: StringPoint?) throws -> FilterStub? {
         guard let page = filterPages.first(where: { FilterStub.reaches($0, registers.rip) }) else { return nil }
         do {
-            let site = try PatchSite(pc: registers.rip, function: try programCode.function(around: registers.rip),
+            let site = try PatchSite(pc: registers.rip, function: try programCode.function(around: registers.rip, memory: memory),
                                      resumes: signalPoints, guardable: Self.guardRegisters.count)
             guard debuggerPermits(t, site, how: decidedResume(t)) else {
                 logger.debug("no filter stub at 0x\(hex(registers.rip)): the debugger's breakpoints are in the way")
                 return nil
             }
-            return try FilterStub(page: page, site: site, registers: registers)
+            return try FilterStub(page: page, site: site, registers: registers, ignoring: string?.string.changedRegisters ?? [])
         } catch {
             logger.debug("no filter stub at 0x\(hex(registers.rip)): \(error)")
             return nil
@@ -44,7 +44,7 @@ extension Replayer {
     /// Returns false when the breakpoint walk must do it instead: after handing the thread its
     /// signal handler, the debugger no longer permits the patch.
     func runThroughStub(_ t: ReplayThread, _ stub: FilterStub, registers: Registers,
-                        point: AsyncPoint?) throws -> Bool {
+                        point: AsyncPoint?, string: StringPoint?) throws -> Bool {
         guard let memory else { return false }
         if try moveOutOfSite(t, stub.site, registers: registers) { return true }
         guard debuggerPermits(t, stub.site, how: decidedResume(t)) else { return false }
@@ -79,9 +79,19 @@ extension Replayer {
                 continue
             }
             guard trapped.rip == stub.trapReturn else { throw missed(stop) }
-            matches += 1
             let here = stub.registersAtPoint(trapped: trapped, savedRSP: try memory.readU64(stub.savedRSPAddress),
                                              savedFlags: try memory.readU64(stub.savedFlagsAddress))
+            if let string, !(try sameState(here, registers)) {
+                // The stub left rcx, rsi and rdi out: a pass at the start of the string instruction.
+                guard string.string.iterations(from: here, to: registers) != nil else { continue }
+                matches += 1
+                try unpatch(t)
+                try t.tracee.setRegisters(here)
+                if try runIterations(t, string, from: here, to: registers, point: point) == true { return true }
+                try patch(t, stub)
+                continue
+            }
+            matches += 1
             if !fingerprintHolds(point) {
                 logger.trace("filter stub: registers match \(matches), memory differs")
                 continue  // resumes after the trap: the stub goes on as on a miss

@@ -1,4 +1,5 @@
 import VPlayBundle
+import VPlayKernel
 import VPlayPatch
 import VPlaySymbols
 
@@ -19,10 +20,13 @@ final class ProgramCode {
 
     /// The whole function around `pc`, decoded from its symbol's start; only the instruction at
     /// `pc` when no symbol bounds it (a patch there may then cover that one instruction only).
-    func function(around pc: UInt64) throws(PatchRefusal) -> [Instruction] {
-        guard let m = bundle.state.mappings.first(where: { $0.start <= pc && pc < $0.end }), m.path.hasPrefix("/") else {
-            throw PatchRefusal("0x\(String(pc, radix: 16)) is in no file-backed mapping")
+    /// Code mapped after the window began (a library loaded in it) is read from `memory`: its
+    /// pages came from the log when it was mapped, never from the bundle's window-start pages.
+    func function(around pc: UInt64, memory: ProcessMemory?) throws(PatchRefusal) -> [Instruction] {
+        guard let m = bundle.state.mappings.first(where: { $0.start <= pc && pc < $0.end }) else {
+            return try mappedInWindow(pc, memory: memory)
         }
+        guard m.path.hasPrefix("/") else { throw PatchRefusal("0x\(String(pc, radix: 16)) is in no file-backed mapping") }
         guard let object = object(m.path) else { throw PatchRefusal("the bundle holds no readable ELF object for \(m.path)") }
         let fileBase = Int(m.offset) - Int(m.start)  // file offset = address + fileBase, within m
         var range = pc..<min(pc + 16, m.end)
@@ -38,6 +42,22 @@ final class ProgramCode {
         }
         let code = decoder.sweep(Array(object.bytes[lower..<upper]), at: range.lowerBound)
         return bounded ? code : Array(code.prefix(1))
+    }
+
+    /// The one instruction at `pc`, read from the replayed process (no symbols bound it).
+    private func mappedInWindow(_ pc: UInt64, memory: ProcessMemory?) throws(PatchRefusal) -> [Instruction] {
+        let pageEnd = (pc | 0xFFF) &+ 1
+        let bytes: [UInt8]
+        do {
+            guard let memory else { throw PatchRefusal("no process to read it from") }
+            bytes = try memory.read(pc, count: Int(min(16, pageEnd &- pc)))
+        } catch {
+            throw PatchRefusal("0x\(String(pc, radix: 16)) was mapped after the window began, and its code cannot be read: \(error)")
+        }
+        guard let i = decoder.decode(bytes[...], at: pc) else {
+            throw PatchRefusal("the bytes at 0x\(String(pc, radix: 16)) begin no instruction")
+        }
+        return [i]
     }
 
     private func object(_ path: String) -> Object? {

@@ -716,13 +716,18 @@ public final class Replayer {
         let how = try observer?.willResume(self, thread: t) ?? .run
         t.pointReach = .decided(how)
         defer { t.pointReach = .none }
-        if how == .run, let stub = try filterStub(for: t, at: registers),
-           try runThroughStub(t, stub, registers: registers, point: point) {
+        let string = stringPoint(at: registers.rip)
+        if let string, try continueInString(t, string, to: registers, point: point) { return }
+        if how == .run, let stub = try filterStub(for: t, at: registers, string: string),
+           try runThroughStub(t, stub, registers: registers, point: point, string: string) {
             return
         }
         let clock = ThreadCPUClock(tid: t.realTid)
         let start = clock?.nanos() ?? 0
-        if let point { try fastForward(t, clock: clock, start: start, cpuNanos: point.cpuNanos) }
+        if let point {
+            try fastForward(t, clock: clock, start: start, cpuNanos: point.cpuNanos)
+            if let string, try stoppedInString(t, string, to: registers, point: point) { return }
+        }
         // A loop without syscalls that went past the point never reaches another event, and CPU
         // time cannot tell (each hit costs far more than an iteration): bound each attempt in time.
         // After a fast-forward only the last stretch is walked, so a few times the recorded CPU
@@ -730,7 +735,7 @@ public final class Replayer {
         let attempt = point.map { 2 + 4 * Double($0.cpuNanos) / 1e9 } ?? .infinity
         let deadline = min(self.deadline, monotonicSeconds() + (fastForwardMargin < 1 && point != nil ? min(60, attempt) : .infinity))
         try withReplayBreakpoint(t, at: registers.rip) {
-            try walkBreakpointHits(t, registers: registers, point: point, deadline: deadline)
+            try walkBreakpointHits(t, registers: registers, point: point, string: string, deadline: deadline)
         }
     }
 
@@ -758,7 +763,8 @@ public final class Replayer {
     }
 
     /// Resumes `t` from one DR0 hit to the next until the registers (and the point's fingerprint) match.
-    private func walkBreakpointHits(_ t: ReplayThread, registers: Registers, point: AsyncPoint?, deadline: Double) throws {
+    private func walkBreakpointHits(_ t: ReplayThread, registers: Registers, point: AsyncPoint?,
+                                    string: StringPoint?, deadline: Double) throws {
         var hits = 0
         while true {
             let stop = try advance(t)
@@ -768,7 +774,10 @@ public final class Replayer {
                 throw Divergence("thread \(t.recordedTid) never reached pc 0x\(hex(registers.rip)) with the recorded registers, where an asynchronous signal arrived; instead it \(describe(stop))")
             }
             hits += 1
-            if !(try sameState(regs, registers)) {
+            if let string, let reached = try runIterations(t, string, from: regs, to: registers, point: point) {
+                if reached { return }
+                try armReplayBreakpoint(t, at: registers.rip)  // the iterations ran to a breakpoint of their own
+            } else if !(try sameState(regs, registers)) {
                 logger.trace("hit \(hits): registers differ: \(regs.differences(from: registers).joined(separator: ", "))")
             } else {
                 logger.trace("registers match at hit \(hits)")

@@ -132,6 +132,17 @@ extension EndToEndTests {
         #expect(addresses.count >= 2, "three runs crashed at the same address: the interleaving did not matter")
     }
 
+    @Test("bpf path: two threads `rep movsb` into one buffer and are preempted part-way through copies; three recordings each replay, verified, to their own crash")
+    func bpfStringCopyRace() throws {
+        let addresses = try faultAddressesOfRuns("bpf_string_copy_race") { ws, run in
+            let outcome = try bpfScenario("string_copy_race", in: ws, status: 128 + SIGSEGV, ending: .signal(SIGSEGV), nativeRun: run == 1)
+            let m = try #require(outcome.manifests.first)
+            #expect((m["log.preemptions"]?.int ?? 0) >= 2, "the copies must have been preempted: \(m.brief)")
+            return outcome
+        }
+        #expect(addresses.count >= 2, "three runs crashed at the same address: where the copies were switched did not matter")
+    }
+
     @Test("bpf path: two producers and two consumers through a mutex and condition variables; three recordings each replay, verified")
     func bpfProducerConsumer() throws {
         let addresses = try faultAddressesOfRuns("bpf_producer_consumer") { ws, run in

@@ -111,6 +111,18 @@ extension EndToEndTests {
         #expect(addresses.count >= 2, "three runs crashed at the same address: the signals' places did not matter")
     }
 
+    @Test("40 SIGALRMs land inside `rep movsb` copies, between two iterations: three recordings, each verified and replayed to its own crash")
+    func stringCopySignals() throws {
+        let addresses = try faultAddressesOfRuns("string_copy_signals") { ws, run in
+            let outcome = try runScenario("string_copy_signals", in: ws, status: 128 + SIGSEGV, ending: .signal(SIGSEGV), nativeRun: run == 1)
+            let inside = outcome.record.stdout.firstMatch(of: /([0-9]+) inside a copy/).flatMap { Int($0.1) } ?? 0
+            #expect(inside >= 10, "most signals must land inside a copy: \(outcome.record.stdout)")
+            return outcome
+        }
+        // The address comes from how far each copy had got, which differs from run to run.
+        #expect(addresses.count >= 2, "three runs crashed at the same address: the signals' places did not matter")
+    }
+
     @Test("exit code 3 is recorded only with --on-exit-code 3")
     func exitCode() throws {
         let ws = try Workspace("exit_code")

@@ -114,6 +114,19 @@ struct FilterStubTests {
         #expect(back.rip == 0x1003 && back.rsp == regs.rsp && back.eflags == 0x246)
     }
 
+    @Test("a stub for a point inside a string instruction leaves the registers its iterations change out of the compare")
+    func stringPointStub() throws {
+        let s = try site(loop, pc: 0x1003)
+        var regs = Registers()
+        regs.rip = 0x1003
+        let stub = try FilterStub(page: 0x2000_0000, site: s, registers: regs,
+                                  ignoring: RepeatedString(operation: .move, elementSize: 1).changedRegisters)
+        let code = decoder.sweep(Array(stub.bytes[0x200...]), at: 0x2000_0200)
+        let compared = code.filter { $0.bytes.count == 7 && $0.bytes[1] == 0x3B }.map { ($0.bytes[0] & 0x04) << 1 | ($0.bytes[2] >> 3) & 7 }
+        #expect(compared.count == 13, "16 less rcx, rsi and rdi")
+        #expect(!compared.contains(1) && !compared.contains(6) && !compared.contains(7))
+    }
+
     @Test("a moved rip-relative operand still names the same address")
     func ripRelativeMoves() throws {
         let code: [UInt8] = [0x48, 0x8B, 0x05, 0x00, 0x01, 0x00, 0x00, 0xC3]  // mov rax, [rip+0x100] -> 0x1107
