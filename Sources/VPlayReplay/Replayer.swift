@@ -663,7 +663,11 @@ public final class Replayer {
         let point = t.asyncPoint
         t.asyncPoint = nil
         let here = try t.tracee.registers()
-        if try sameState(here, registers) || t.atExitStop && here.rip == registers.rip && here.rax == registers.rax {
+        // At a syscall's exit the recording's registers may differ in what the tracer rewrote;
+        // not after rt_sigreturn (orig_rax -1), whose exit is the interrupted state again: a
+        // loop's pc and rax, but maybe another iteration.
+        let atCallExit = t.atExitStop && here.origRax != UInt64.max
+        if try sameState(here, registers) || atCallExit && here.rip == registers.rip && here.rax == registers.rax {
             _ = vp_tgkill(pid, t.realTid, signal)
             let stop = try advance(t)
             guard case .signal(let s, _) = stop, s == signal else {
