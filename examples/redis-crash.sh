@@ -4,8 +4,8 @@
 #
 # Usage: examples/redis-crash.sh [RUNS]   (VPLAY_BUNDLE=/path/to/vplay-bundle, default: the
 # debug build). Prints, per run, whether the bundle is verified and whether replay reproduced
-# the crash. Not a CI test yet: 1 of 7 runs diverged at an asynchronous signal near the end
-# of redis's crash handler (docs/architecture.md, "The schedule").
+# the crash. The test suite does this three times (bpfRedisCrash); this runs it as often as
+# asked.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 vplay="${VPLAY_BUNDLE:-$root/.build/debug/vplay-bundle}"
