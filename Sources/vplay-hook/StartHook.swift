@@ -13,13 +13,16 @@ enum StartHook {
 
     static func run(stateData: Data, stage: String) throws {
         let log = makeLogger(label: "vplay-hook", path: RunDirectory.hookLog)
-        var strict = false
+        // The node's strict holds from the start: a failure before the annotations are read
+        // (a malformed state, a missing config.json) fails the container too.
+        let node = nodeConfig(log)
+        var strict = node.strict
         do {
             let state = try OCIState.parse(stateData)
-            strict = HookSettings.strictRequested(annotations: state.annotations ?? [:])
+            strict = node.strict || HookSettings.strictRequested(annotations: state.annotations ?? [:])
             let config = try OCIConfig.load(bundle: state.bundle)
-            strict = HookSettings.strictRequested(annotations: HookSettings.mergedAnnotations(state: state, config: config))
-            let settings = try HookSettings.from(state: state, config: config, node: nodeConfig(log))
+            strict = node.strict || HookSettings.strictRequested(annotations: HookSettings.mergedAnnotations(state: state, config: config))
+            let settings = try HookSettings.from(state: state, config: config, node: node)
             strict = settings.strict
             guard settings.enabled else {
                 log.info("container \(state.id): io.vplay.record not set, not recording")

@@ -54,10 +54,11 @@ extension ContainerTests {
 
 extension ContainerTests {
     /// Runs `vplay-hook STAGE` with `stdin` and returns the result and what the logs gained.
-    func runHook(_ stage: String, stdin: String, id: String? = nil) throws -> (ProcessResult, String) {
+    func runHook(_ stage: String, stdin: String, id: String? = nil,
+                 environment: [String: String] = [:]) throws -> (ProcessResult, String) {
         let hookLog = LogTail(Locations.hookLog)
         let idLog = id.map { LogTail(Locations.containerLog($0)) }
-        let r = try runProcess(try Locations.vplayHook(), [stage], stdin: Data(stdin.utf8), timeout: 30)
+        let r = try runProcess(try Locations.vplayHook(), [stage], stdin: Data(stdin.utf8), environment: environment, timeout: 30)
         #expect(!r.timedOut, "vplay-hook \(stage) hung:\n\(r)")
         #expect(r.signal == nil, "vplay-hook \(stage) crashed:\n\(r)")
         return (r, hookLog.appended() + (idLog?.appended() ?? ""))
@@ -76,7 +77,7 @@ extension ContainerTests {
         #expect(!log.isEmpty, "empty stdin must be logged")
     }
 
-    @Test("missing config.json: exit 0 and a log line; with io.vplay.strict=1 a non-zero exit")
+    @Test("missing config.json: exit 0 and a log line; with io.vplay.strict=1, or a node config's strict, a non-zero exit")
     func missingConfig() throws {
         try Prerequisites.require()
         let dir = try makeTempDirectory(prefix: "vplay-ct-noconfig")
@@ -108,6 +109,16 @@ extension ContainerTests {
         #expect(strict.exitCode != 0, "with io.vplay.strict=1 a missing config.json must fail the hook (non-zero):\n\(strict)")
         #expect(strictLog.contains("config.json"), "the strict failure must be logged too; it logged:\n\(strictLog)")
         #expect(Monitor.live(strictID) == nil, "no monitor may run without a config")
+
+        // The node's config asks for strict mode; the container does not say.
+        let node = dir + "/node-config.json"
+        try Data(#"{"strict": true}"#.utf8).write(to: URL(fileURLWithPath: node))
+        let nodeID = uniqueContainerID("nodestrict")
+        defer { Monitor.killLeftover(nodeID) }
+        let (byNode, _) = try runHook("createRuntime", stdin: state(nodeID, strict: false), id: nodeID,
+                                      environment: ["VPLAY_CONFIG": node])
+        #expect(byNode.exitCode != 0, "a node config with strict: true must fail the hook on a missing config.json:\n\(byNode)")
+        #expect(Monitor.live(nodeID) == nil, "no monitor may run without a config")
         #expect(sleeper.poll() == nil, "the stand-in init process must be untouched")
     }
 
