@@ -23,7 +23,7 @@ struct Install: ParsableCommand {
     }
 
     func run() throws {
-        let path = hook ?? ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+        let path = hook ?? OwnExecutable.path
         do {
             _ = try HookInstaller.install(bundle: bundle, hookPath: path, stage: stage)
         } catch {

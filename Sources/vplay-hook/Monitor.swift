@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 import Logging
 import VPlayKernel
+import VPlayOCI
 import VPlayRecord
 import VPlaySyscalls
 
@@ -65,9 +66,7 @@ struct Monitor: ParsableCommand {
     /// The node config's command for a complete bundle, in a process of its own that nobody
     /// waits for: it never delays the container's end (`run-on-bundle` logs how it ended).
     func startOnBundle(_ command: String, bundle: String, log: Logger) {
-        var exe = "/proc/self/exe"
-        if let resolved = try? FileManager.default.destinationOfSymbolicLink(atPath: exe) { exe = resolved }
-        let args = [exe, "run-on-bundle", "--id", id, "--bundle", bundle, "--command", command]
+        let args = [OwnExecutable.path, "run-on-bundle", "--id", id, "--bundle", bundle, "--command", command]
         let started = withCStringArray(args) { vp_spawn_detached($0) }
         if started < 0 { log.error("cannot start the on-bundle command for \(bundle): \(String(cString: strerror(-started)))") }
     }

@@ -59,7 +59,7 @@ enum StartHook {
         var ready: [Int32] = [0, 0]
         guard pipe(&ready) == 0 else { throw HookFailure("pipe: \(String(cString: strerror(errno)))") }
         defer { close(ready[0]) }
-        var args = ["/proc/self/exe", "monitor", "--pid", String(pid), "--id", state.id, "--bundle", state.bundle,
+        var args = [OwnExecutable.path, "monitor", "--pid", String(pid), "--id", state.id, "--bundle", state.bundle,
                     "--output", settings.outputDirectory, "--window", String(settings.window), "--ready-fd", String(ready[1])]
         for code in settings.exitCodes { args += ["--exit-code", String(code)] }
         args += ["--trial-time-limit", String(settings.trialTimeLimit)]
@@ -69,7 +69,6 @@ enum StartHook {
         for (key, value) in settings.annotations.sorted(by: { $0.key < $1.key }) where key != "id" && key != "bundle" {
             args += ["--annotation", "\(key)=\(value)"]
         }
-        if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { args[0] = exe }
         let monitor = withCStringArray(args) { vp_spawn_daemon($0, ready[1]) }
         close(ready[1])
         guard monitor > 0 else { throw HookFailure("cannot start the monitor: \(String(cString: strerror(-monitor)))") }

@@ -37,7 +37,7 @@ func realRuntime(_ config: NodeConfig, environment: [String: String]) -> String?
         if isExecutable(configured) { return configured }
         note("the configured runtime \(configured) is not an executable; trying runc on PATH")
     }
-    let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
+    let me = OwnExecutable.path
     for dir in (environment["PATH"] ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").split(separator: ":") {
         let candidate = "\(dir)/runc"
         if isExecutable(candidate), (try? FileManager.default.destinationOfSymbolicLink(atPath: candidate)) != me, candidate != me {
@@ -50,7 +50,7 @@ func realRuntime(_ config: NodeConfig, environment: [String: String]) -> String?
 /// vplay-hook: the configured one, else the one next to this program.
 func hookPath(_ config: NodeConfig) -> String {
     if let hook = config.hook { return hook }
-    let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    let me = OwnExecutable.path
     return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("vplay-hook").path
 }
 
