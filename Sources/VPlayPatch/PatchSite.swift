@@ -97,6 +97,7 @@ public struct PatchSite: Equatable, Sendable {
             throw PatchRefusal("0x\(String(i.address, radix: 16)) is a branch target")
         }
         try movable(covered)
+        try noStringInside(covered.dropFirst())
         return PatchSite(pc: covered[0].address, before: [], after: covered, patched: covered.count)
     }
 
@@ -108,6 +109,7 @@ public struct PatchSite: Equatable, Sendable {
             before.insert(i, at: 0)
             if let covered = try? cover(before) {
                 try movable(before)
+                try noStringInside(before[...])
                 return PatchSite(pc: pc, before: before, after: [], patched: covered.count)
             }
             if targets.contains(i.address) { break }  // entered here: nothing earlier leads only to pc
@@ -149,6 +151,15 @@ public struct PatchSite: Equatable, Sendable {
             if i.isBranchTargetMark { out.insert(i.address) }
         }
         return out
+    }
+
+    /// A `rep movs`/`rep stos` past the site's start: a thread can stand part-way through it
+    /// (interrupted between iterations), inside the covered bytes, and would have to step out
+    /// one iteration at a time.
+    private static func noStringInside(_ code: ArraySlice<Instruction>) throws(PatchRefusal) {
+        if let i = code.first(where: { $0.repeatedString != nil }) {
+            throw PatchRefusal("the string instruction at 0x\(String(i.address, radix: 16)) would lie inside the covered bytes")
+        }
     }
 
     static func immovable(_ i: Instruction) -> String? {

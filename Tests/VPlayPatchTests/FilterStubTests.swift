@@ -114,6 +114,16 @@ struct FilterStubTests {
         #expect(back.rip == 0x1003 && back.rsp == regs.rsp && back.eflags == 0x246)
     }
 
+    @Test("a rep movs may open the covered bytes but never lie inside them, where a thread could stand part-way through it")
+    func stringInstructionsInside() throws {
+        // add rsi, rax; rep movsb; add rdi, rax; ret
+        let code: [UInt8] = [0x48, 0x01, 0xC6, 0xF3, 0xA4, 0x48, 0x01, 0xC7, 0xC3]
+        #expect(throws: PatchRefusal.self) { try site(code, pc: 0x1000) }  // covers add + rep movsb
+        let atString = try site(code, pc: 0x1003)
+        #expect(atString.start == 0x1003 && atString.after.first?.repeatedString != nil)
+        #expect(throws: PatchRefusal.self) { try site(code, pc: 0x1008) }  // before it: add, rep movsb, add
+    }
+
     @Test("a stub for a point inside a string instruction leaves the registers its iterations change out of the compare")
     func stringPointStub() throws {
         let s = try site(loop, pc: 0x1003)
