@@ -675,12 +675,24 @@ public final class Replayer {
             }
         } else {
             try runToBreakpoint(t, registers: registers, point: point)
+            try clearResumeFlag(t)
         }
         try t.tracee.setSiginfo(siginfo)
         signalPoints.insert(registers.rip)
         t.lastSignalRegisters = try t.tracee.registers()
         t.lastSiginfo = siginfo
         t.signalToDeliver = signal
+    }
+
+    /// A breakpoint's stop leaves RF set, so that the thread steps over the breakpoint once. The
+    /// signal delivered there would save it in its frame, and the handler's return would pass a
+    /// breakpoint on that pc unseen (moveOutOfSite waits for one there).
+    func clearResumeFlag(_ t: ReplayThread) throws {
+        var regs = try t.tracee.registers()
+        let resumeFlag: UInt64 = 1 << 16
+        guard regs.eflags & resumeFlag != 0 else { return }
+        regs.eflags &= ~resumeFlag
+        try t.tracee.setRegisters(regs)
     }
 
     /// Whether delivering `signal` now runs no code of the process: its default action is to
