@@ -96,7 +96,7 @@ int vp_bpf_load(const void *object, size_t size, struct vp_bpf **out, char *log,
         vp_bpf_close(bpf);
         return -ENOENT;
     }
-    void *bitmap = mmap(NULL, VP_TGID_WORDS * sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED,
+    void *bitmap = mmap(NULL, (VP_TGID_WORDS + 1) * sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED,
                         bpf->recorded_fd, 0);
     if (bitmap == MAP_FAILED) {
         err = -errno;
@@ -185,6 +185,11 @@ int vp_bpf_is_recorded(struct vp_bpf *bpf, uint32_t tgid)
     if (err)
         return err;
     return (__atomic_load_n(&bpf->recorded[tgid / 64], __ATOMIC_SEQ_CST) & mask) != 0;
+}
+
+uint64_t vp_bpf_switches(struct vp_bpf *bpf)
+{
+    return __atomic_load_n(&bpf->recorded[VP_SWITCH_WORD], __ATOMIC_SEQ_CST);
 }
 
 int vp_bpf_open_ring(struct vp_bpf *bpf, vp_bpf_event_fn callback, void *context)
@@ -282,7 +287,7 @@ void vp_bpf_close(struct vp_bpf *bpf)
         close(bpf->kick_fd);
     ring_buffer__free(bpf->ring);
     if (bpf->recorded)
-        munmap(bpf->recorded, VP_TGID_WORDS * sizeof(uint64_t));
+        munmap(bpf->recorded, (VP_TGID_WORDS + 1) * sizeof(uint64_t));
     for (int i = 0; i < bpf->nlinks; i++)
         bpf_link__destroy(bpf->links[i]);
     bpf_object__close(bpf->object);

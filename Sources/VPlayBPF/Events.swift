@@ -73,6 +73,9 @@ public struct SyscallEvent: Sendable, Equatable {
     public let flags: Flags
     /// With dropsBefore: how many events this CPU lost before this one.
     public let lostBefore: UInt32
+    /// A tracer-stop marker's count of switches into recorded threads at the stop
+    /// (`SyscallLogger.switches`).
+    public var switchesAtStop: UInt64? { flags.contains(.tracerStop) && result >= 0 ? UInt64(result) : nil }
     // The drain decodes hundreds of thousands of events a second, and most windows are dropped
     // unread: the arguments stay inline, and the regions stay in the ring's own layout
     // (vp_region descriptors, then their bytes) until someone asks for them. An event without

@@ -178,6 +178,10 @@ public final class SyscallLogger: @unchecked Sendable {
         return rc == 1
     }
 
+    /// Switches into recorded threads so far: a tracer-stop marker's `switchesAtStop` that still
+    /// equals it means no recorded thread ran since that stop.
+    public var switches: UInt64 { vp_bpf_switches(handle) }
+
     // MARK: The drain
 
     /// Starts the drain thread; `deliver` gets each poll's events, in ring order (which is not

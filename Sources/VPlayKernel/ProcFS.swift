@@ -221,8 +221,9 @@ public final class ThreadCPUClock {
 /// program's own writable data (its rw mappings and the bss after them). Not more of the
 /// stack: a signal frame the kernel just pushed lies above `sp`, and past its saved
 /// general-purpose registers it holds state that need not repeat in replay (the xsave area,
-/// the last fault's cr2); below the red zone the stack is dead.
-public func fingerprintRanges(maps: [MemoryMapping], program: String, sp: UInt64) -> [UInt64] {
+/// the last fault's cr2); below the red zone the stack is dead. `data` false: the stack only
+/// (other threads may have changed the data since the point).
+public func fingerprintRanges(maps: [MemoryMapping], program: String, sp: UInt64, data: Bool = true) -> [UInt64] {
     var ranges: [UInt64] = []
     if let stack = maps.first(where: { $0.start <= sp && sp < $0.end }) {
         let start = max(stack.start, sp &- 128)
@@ -232,7 +233,7 @@ public func fingerprintRanges(maps: [MemoryMapping], program: String, sp: UInt64
     // The first 64 KiB of the program's data and bss: every signal is hashed, and a program
     // taking one every millisecond must not spend its time waiting for the recorder.
     let cap: UInt64 = 64 << 10
-    for (i, m) in maps.enumerated() where m.path == program && m.writable {
+    for (i, m) in maps.enumerated() where data && m.path == program && m.writable {
         ranges += [m.start, min(m.size, cap)]
         if i + 1 < maps.count, maps[i + 1].path.isEmpty, maps[i + 1].start == m.end, maps[i + 1].writable {
             ranges += [maps[i + 1].start, min(maps[i + 1].size, cap)]

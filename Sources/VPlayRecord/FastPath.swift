@@ -229,6 +229,7 @@ extension Recorder {
             // Where a thread stopped for the tracer: not a log event (and any thread's).
             if incoming.flags.contains(.tracerStop) {
                 threads[incoming.tid]?.stopSequence = incoming.sequence
+                threads[incoming.tid]?.stopSwitches = incoming.switchesAtStop
                 if process.current != nil, incoming.flags.contains(.dropsBefore) {
                     markUnverifiable(process, "the BPF logger lost events: replay may diverge")
                 }
@@ -326,6 +327,14 @@ extension Recorder {
     }
 
     /// The window's log misses something: the bundle cannot be verified.
+    /// Whether a recorded thread was switched in since `thread` stopped for the tracer (its
+    /// stop's marker holds the logger's switch count then): the other threads of a process run
+    /// on while the tracer handles a stop, so memory may no longer be what it was at the stop.
+    func othersRanSinceStop(_ thread: TracedThread, _ process: TracedProcess) -> Bool {
+        guard let fast, process.fastPath, let atStop = thread.stopSwitches else { return false }
+        return fast.logger.switches != atStop
+    }
+
     func markUnverifiable(_ process: TracedProcess, _ reason: String) {
         warn(process, reason)
         if let window = process.current, !window.unverifiable.contains(reason) { window.unverifiable.append(reason) }

@@ -215,7 +215,7 @@ public final class Recorder {
             } else if Recorder.groupStopSignals.contains(sig) {
                 // A group stop (SIGSTOP, SIGTSTP, ... to the process): the task must stay
                 // stopped until SIGCONT. PTRACE_LISTEN keeps it so, and reports the SIGCONT.
-                thread.stopSequence = nil
+                (thread.stopSequence, thread.stopSwitches) = (nil, nil)
                 try tracee.listen()
                 thread.lifecycle = .groupStopped
             } else {
@@ -230,7 +230,7 @@ public final class Recorder {
     }
 
     func resume(_ thread: TracedThread, signal: Int32 = 0) throws {
-        thread.stopSequence = nil
+        (thread.stopSequence, thread.stopSwitches) = (nil, nil)
         // On the BPF path only a call the tracer handles needs its syscall-exit stop.
         if processes[thread.pid]?.fastPath == true, thread.currentSyscall == nil {
             // The thread may make calls before its next stop: no CPU time to place a signal by.
@@ -479,9 +479,15 @@ public final class Recorder {
                 // CPU time since user entry only where the tracer saw that entry (the ptrace path); 0: unknown.
                 var cpuNanos: UInt64 = 0
                 if let start = thread.cpuAtUserEntry, let now = thread.cpuClock?.nanos() { cpuNanos = now &- start }
-                let ranges = fingerprintRanges(maps: maps, program: process.program, sp: regs.rsp)
+                var ranges = fingerprintRanges(maps: maps, program: process.program, sp: regs.rsp)
+                var fingerprint = memoryFingerprint(memory, ranges: ranges)
+                if othersRanSinceStop(thread, process) {
+                    // What the program's data held at the stop is gone: the stack alone tells the pass.
+                    ranges = fingerprintRanges(maps: maps, program: process.program, sp: regs.rsp, data: false)
+                    fingerprint = memoryFingerprint(memory, ranges: ranges)
+                }
                 append(.asyncPoint(tid: thread.tid, time: self.now(window), cpuNanos: cpuNanos, ranges: ranges,
-                                   fingerprint: memoryFingerprint(memory, ranges: ranges)), to: process)
+                                   fingerprint: fingerprint), to: process)
             }
             append(.signal(tid: thread.tid, time: now(window), signal: signal, siginfo: info, registers: regs,
                            synchronous: synchronous), to: process)

@@ -29,6 +29,8 @@ final class TracedThread {
     /// multi-threaded processes only), from when the marker is absorbed (at any thread's stop)
     /// until the thread is resumed.
     var stopSequence: UInt64?
+    /// With `stopSequence`: the logger's switch count at that stop (nil: unknown).
+    var stopSwitches: UInt64?
 
     init(tid: Int32, pid: Int32, lifecycle: ThreadLifecycle) {
         self.tid = tid

@@ -17,7 +17,7 @@ char LICENSE[] SEC("license") = "GPL";
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
     __uint(map_flags, BPF_F_MMAPABLE);
-    __uint(max_entries, VP_TGID_WORDS);
+    __uint(max_entries, VP_TGID_WORDS + 1);  // and VP_SWITCH_WORD
     __type(key, __u32);
     __type(value, __u64);
 } recorded SEC(".maps");
@@ -456,6 +456,9 @@ static __always_inline void log_tracer_stop(struct task_struct *prev)
         return;
     }
     fill_switch_event(e, prev, VP_EV_TRACER_STOP, c);
+    __u32 key = VP_SWITCH_WORD;
+    __u64 *switches = bpf_map_lookup_elem(&recorded, &key);
+    e->ret = switches ? (__s64)*switches : -1;
     bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
     count_reservation(c, true);
 }
@@ -479,6 +482,12 @@ static __always_inline void log_tracer_stop(struct task_struct *prev)
 SEC("tp_btf/sched_switch")
 int BPF_PROG(vp_switch, bool preempt, struct task_struct *prev, struct task_struct *next, unsigned int prev_state)
 {
+    if (is_recorded(next->tgid)) {
+        __u32 key = VP_SWITCH_WORD;
+        __u64 *switches = bpf_map_lookup_elem(&recorded, &key);
+        if (switches)
+            __sync_fetch_and_add(switches, 1);
+    }
     __u32 tgid = prev->tgid;
     if (!is_recorded(tgid))
         return 0;

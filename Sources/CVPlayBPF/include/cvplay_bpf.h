@@ -23,6 +23,8 @@ int vp_bpf_set_settings(struct vp_bpf *bpf, const struct vp_settings *settings);
 int vp_bpf_remove_tgid(struct vp_bpf *bpf, uint32_t tgid);
 // 1 when recorded, 0 when not, negative errno on failure.
 int vp_bpf_is_recorded(struct vp_bpf *bpf, uint32_t tgid);
+// Switches into recorded threads so far (VP_SWITCH_WORD).
+uint64_t vp_bpf_switches(struct vp_bpf *bpf);
 
 // The event callback gets each ring record; a non-zero return stops the current poll.
 typedef int (*vp_bpf_event_fn)(void *context, void *data, size_t size);

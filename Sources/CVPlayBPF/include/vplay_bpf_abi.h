@@ -10,6 +10,10 @@
 
 // Words of the recorded-tgid bitmap: one bit for every pid up to PID_MAX_LIMIT (4M on 64-bit).
 #define VP_TGID_WORDS (4194304 / 64)
+// The word after the bitmap counts switches into recorded threads. A tracer-stop marker carries
+// its value (in `ret`): when it has changed by the time the tracer reads the stopped thread's
+// memory, another thread ran in between and may have written there.
+#define VP_SWITCH_WORD VP_TGID_WORDS
 // Syscall numbers the rules map covers (x86_64 numbers are below 512).
 #define VP_MAX_SYSCALLS 512
 // Out-buffer rules per call (getresuid has three).
