@@ -740,10 +740,9 @@ public final class Replayer {
         }
         let clock = ThreadCPUClock(tid: t.realTid)
         let start = clock?.nanos() ?? 0
-        if let point {
-            try fastForward(t, clock: clock, start: start, cpuNanos: point.cpuNanos)
-            if let string, try stoppedInString(t, string, to: registers, point: point) { return }
-        }
+        // A string instruction's pc is passed once per copy, not once per loop iteration: the
+        // walk alone is quick there, and a fast-forward would stop inside some copy.
+        if let point, string == nil { try fastForward(t, clock: clock, start: start, cpuNanos: point.cpuNanos) }
         // A loop without syscalls that went past the point never reaches another event, and CPU
         // time cannot tell (each hit costs far more than an iteration): bound each attempt in time.
         // After a fast-forward only the last stretch is walked, so a few times the recorded CPU

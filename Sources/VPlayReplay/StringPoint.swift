@@ -36,16 +36,6 @@ extension Replayer {
         return try runIterations(t, at, from: try t.tracee.registers(), to: target, point: point) == true
     }
 
-    /// After a fast-forward stopped `t` inside the string instruction: on to the point when it
-    /// lies ahead in this execution, `Overshoot` when the stop is past it (the breakpoint on
-    /// the instruction would not fire again in this execution).
-    func stoppedInString(_ t: ReplayThread, _ at: StringPoint, to target: Registers, point: AsyncPoint) throws -> Bool {
-        let here = try t.tracee.registers()
-        guard here.rip == target.rip else { return false }
-        if at.string.iterations(from: target, to: here) != nil { throw Overshoot() }
-        return try runIterations(t, at, from: here, to: target, point: point) == true
-    }
-
     /// From `start` (`t`'s registers, the instruction's original bytes in place, DR0 free),
     /// runs the iterations that lead to `target`. Nil when `target` does not lie within this
     /// execution; else whether memory is as at `point`. When it is not, `t` stays at `target`'s
