@@ -326,7 +326,6 @@ extension Recorder {
         window.kernelBatches = []
     }
 
-    /// The window's log misses something: the bundle cannot be verified.
     /// Whether a recorded thread was switched in since `thread` stopped for the tracer (its
     /// stop's marker holds the logger's switch count then): the other threads of a process run
     /// on while the tracer handles a stop, so memory may no longer be what it was at the stop.
@@ -335,6 +334,7 @@ extension Recorder {
         return fast.logger.switches != atStop
     }
 
+    /// The window's log misses something: the bundle cannot be verified.
     func markUnverifiable(_ process: TracedProcess, _ reason: String) {
         warn(process, reason)
         if let window = process.current, !window.unverifiable.contains(reason) { window.unverifiable.append(reason) }

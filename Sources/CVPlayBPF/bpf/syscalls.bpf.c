@@ -97,6 +97,13 @@ static __always_inline __u64 *recorded_word(__u32 tgid)
     return bpf_map_lookup_elem(&recorded, &key);
 }
 
+// The count of switches into recorded threads, kept after the bitmap (VP_SWITCH_WORD).
+static __always_inline __u64 *switch_count(void)
+{
+    __u32 key = VP_SWITCH_WORD;
+    return bpf_map_lookup_elem(&recorded, &key);
+}
+
 static __always_inline bool is_recorded(__u32 tgid)
 {
     __u64 *word = recorded_word(tgid);
@@ -456,8 +463,7 @@ static __always_inline void log_tracer_stop(struct task_struct *prev)
         return;
     }
     fill_switch_event(e, prev, VP_EV_TRACER_STOP, c);
-    __u32 key = VP_SWITCH_WORD;
-    __u64 *switches = bpf_map_lookup_elem(&recorded, &key);
+    __u64 *switches = switch_count();
     e->ret = switches ? (__s64)*switches : -1;
     bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
     count_reservation(c, true);
@@ -483,8 +489,7 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(vp_switch, bool preempt, struct task_struct *prev, struct task_struct *next, unsigned int prev_state)
 {
     if (is_recorded(next->tgid)) {
-        __u32 key = VP_SWITCH_WORD;
-        __u64 *switches = bpf_map_lookup_elem(&recorded, &key);
+        __u64 *switches = switch_count();
         if (switches)
             __sync_fetch_and_add(switches, 1);
     }
